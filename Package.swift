@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// mojo-bridge: a Socket.IO bridge daemon for MOJO messaging. Toolchain only: no package dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "mojo-bridge",
+    products: [
+        .executable(name: "mojo-bridge", targets: ["MojoBridgeCLI"]),
+    ],
+    targets: [
+        // C libraries, reached only through these system-library targets and only by I/O modules.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Pure codecs and state machines: no syscalls, no C.
+        .target(name: "JSON"),
+        .target(name: "Diagnostics"),
+        .target(name: "WebSocket"),
+        .target(name: "SocketIO", dependencies: ["JSON"]),
+
+        // The only code that makes syscalls.
+        .target(name: "Transport", dependencies: ["COpenSSL"]),
+        .target(name: "Curl", dependencies: ["CCurl", "Transport"]),
+
+        // MOJO typed events, token providers and the per-tenant session.
+        .target(name: "Mojo", dependencies: ["JSON", "WebSocket", "SocketIO", "Transport", "Curl", "Diagnostics"]),
+
+        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Mojo", "Transport", "JSON", "Diagnostics"]),
+
+        .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "TestSupport"]),
+        .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "JSON", "TestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
+        .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

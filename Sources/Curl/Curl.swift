@@ -1,0 +1,2 @@
+// Placeholder: libcurl wrappers land with the polling transport.
+import CCurl

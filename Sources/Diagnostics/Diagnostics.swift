@@ -1,0 +1,1 @@
+// Placeholder: the logger lands with the client stack.

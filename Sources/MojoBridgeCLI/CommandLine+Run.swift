@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The mojo-bridge version, printed by `--version`.
+let mojoBridgeVersion = "0.1.0"
+
+let usageText = """
+usage: mojo-bridge <command> [options]
+
+A bridge daemon for MOJO messaging: one Socket.IO session per tenant, conversations routed
+to pipes, webhooks and email by rule files, replies relayed back.
+
+commands:
+  run    [--config FILE]                         run the daemon
+  check  [--config FILE] [--event FILE]          validate config and rules without network; exit 0 or 1
+  tail   CONN [--conversation ID]...             print MOJO events as JSON lines on stdout
+  send   CONN --conversation ID [TEXT...]        send TEXT, or each stdin line; exit 0 when acknowledged
+  pipe   CONN [--conversation ID] -- CMD ARG...  bridge a child process to MOJO
+  spool  [--config FILE] list|retry|drop ...     inspect the durable spool
+
+connection options (CONN):
+  --url URL              MOJO server, ws:// wss:// http:// https:// (or MOJO_URL)
+  --tenant ID            tenant (organisation) id (or MOJO_TENANT)
+  --token-file PATH      read the JWT from PATH at every connect
+  --token-command CMD    run CMD (no shell) at every connect; its stdout is the JWT
+                         without either, the token comes from MOJO_TOKEN; never from an argument
+  --transport MODE       websocket | polling | auto (default auto: websocket, then polling)
+  --ca-file PATH         trust this CA bundle instead of the system store
+  --path PATH            Socket.IO path (default /socket.io/)
+
+global options:
+  -h, --help             show this help
+  --version              print the version
+  --log-level LEVEL      debug | info | warn | error (default info)
+  --log-format FORMAT    logfmt | json (default logfmt)
+
+exit codes: 0 ok, 1 refused by server or check failed, 64 usage, 65 malformed server data,
+66 missing input file, 69 unreachable, 70 internal error, 75 timeout, 76 HTTP/protocol error,
+77 auth refused, 78 bad config, 80 TLS failure.
+"""
+
+extension CommandLine {
+    /// Parses the arguments and runs the chosen subcommand; returns the exit code.
+    static func run(_ args: [String]) -> ExitCode {
+        guard let first = args.first else {
+            printErr(usageText)
+            return .usage
+        }
+        switch first {
+        case "-h", "--help", "help":
+            print(usageText)
+            return .ok
+        case "--version", "version":
+            print("mojo-bridge \(mojoBridgeVersion)")
+            return .ok
+        case "run", "check", "tail", "send", "pipe", "spool":
+            printErr("mojo-bridge: '\(first)' is not implemented in this build yet")
+            return .software
+        default:
+            if first.hasPrefix("-") {
+                printErr("mojo-bridge: unknown option '\(first)'")
+            } else {
+                printErr("mojo-bridge: unknown command '\(first)'")
+            }
+            printErr(usageText)
+            return .usage
+        }
+    }
+}
+
+/// Writes one line to standard error, unbuffered.
+func printErr(_ line: String) {
+    var s = line
+    s.append("\n")
+    s.withUTF8 { buf in
+        var off = 0
+        while off < buf.count {
+            let n = write(2, buf.baseAddress! + off, buf.count - off)
+            if n < 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+}

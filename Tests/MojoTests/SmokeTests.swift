@@ -1,0 +1,6 @@
+import Testing
+@testable import Mojo
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

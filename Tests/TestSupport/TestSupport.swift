@@ -1,0 +1,1 @@
+// Shared helpers for the test targets: scripted peers, free ports, process control.
