@@ -1,1 +1,0 @@
-// Placeholder: the logger lands with the client stack.
