@@ -1,0 +1,53 @@
+import JSON
+
+/// The one JSON vocabulary used on every channel:
+/// `{"id":"evt_...","type":"message:new","timestamp":"...","tenant":"org_x","data":{...}}`.
+///
+/// Events going out are written straight into a byte buffer, the server's `data` bytes spliced in
+/// unchanged (no decode/re-encode on the hot path).
+public enum Envelope {
+    /// Appends one envelope (no trailing newline) to `out`. `data` must be valid JSON (it is: it
+    /// comes from the validated Socket.IO packet).
+    public static func encode(id: String, type: String, timestamp: String, tenant: String,
+                              data: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONScanner.appendEscaped(id, into: &out)
+        out.append(contentsOf: #","type":"#.utf8)
+        JSONScanner.appendEscaped(type, into: &out)
+        out.append(contentsOf: #","timestamp":"#.utf8)
+        JSONScanner.appendEscaped(timestamp, into: &out)
+        out.append(contentsOf: #","tenant":"#.utf8)
+        JSONScanner.appendEscaped(tenant, into: &out)
+        out.append(contentsOf: #","data":"#.utf8)
+        if data.isEmpty { out.append(contentsOf: "null".utf8) } else { out.append(contentsOf: data) }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A command read from a sink: the envelope's `id` (when given, the idempotency key), its
+    /// `tenant` (when given) and the typed command.
+    public struct Inbound: Sendable, Equatable {
+        public var id: String?
+        public var tenant: String?
+        public var command: MojoCommand
+    }
+
+    /// Parses one inbound line or body. A JSON object is a command in the shared vocabulary; with
+    /// `plainText` allowed, anything else (a line not starting with `{`) is `message:send` of that
+    /// text to `defaultConversation`.
+    public static func parseCommand(_ bytes: [UInt8], defaultConversation: String?, plainText: Bool) throws(CommandError) -> Inbound {
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        if plainText, start == bytes.count || bytes[start] != UInt8(ascii: "{") {
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8 }
+            guard let conversation = defaultConversation else { throw .missingField(command: "message:send", field: "conversationId") }
+            if text.isEmpty { throw .emptyContent }
+            return Inbound(id: nil, tenant: nil, command: .send(conversationId: conversation, content: text))
+        }
+        let json: JSONValue
+        do { json = try JSONValue(parsing: bytes) } catch { throw .notJSON(error.description) }
+        guard json.objectValue != nil else { throw .notAnObject }
+        guard let type = json["type"]?.stringValue else { throw .missingField(command: "command", field: "type") }
+        let command = try MojoCommand(type: type, data: json["data"], defaultConversation: defaultConversation)
+        return Inbound(id: json["id"]?.stringValue, tenant: json["tenant"]?.stringValue, command: command)
+    }
+}

@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small, bounded, synchronous file reads (token files, config files): fast local I/O.
+public enum FileReader {
+    /// Reads at most `maxBytes` of `path`; a larger file is an error rather than a truncation.
+    public static func read(path: String, maxBytes: Int) -> Result<[UInt8], IOError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(IOError(errno: errno, function: "open")) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(IOError(errno: errno, function: "read"))
+            }
+            if n == 0 { return .success(out) }
+            out.append(contentsOf: buf[0..<n])
+            if out.count > maxBytes { return .failure(IOError(errno: EFBIG, function: "read (over \(maxBytes) bytes)")) }
+        }
+    }
+}

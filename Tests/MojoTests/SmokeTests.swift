@@ -1,6 +1,0 @@
-import Testing
-@testable import Mojo
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,83 @@
+import Foundation
+import JSON
+
+/// A running MOJO dev server (Tests/DevServer), started on a free port for one test and stopped by it.
+///
+/// Readiness is awaited by reading the server's `{"event":"ready",...}` line, never by sleeping.
+public final class DevServer: @unchecked Sendable {
+    // @unchecked Sendable: the Process is only started in init and stopped in stop(); reads of the
+    // immutable fields are safe from any thread.
+    public let port: Int
+    public let stateDir: String
+    private let process: Process
+    private let ownsStateDir: Bool
+
+    /// The server's base URL, e.g. `http://127.0.0.1:PORT`.
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts a server; `demo` seeds the demo tenant, users and conversation.
+    public init(demo: Bool = true, stateDir: String? = nil, port: Int = 0, extraArguments: [String] = []) throws {
+        let dir = try stateDir ?? RepoPaths.temporaryDirectory("mojo-devserver")
+        self.stateDir = dir
+        self.ownsStateDir = stateDir == nil
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: RepoPaths.python)
+        p.arguments = [RepoPaths.devServer, "--host", "127.0.0.1", "--port", String(port), "--state-dir", dir]
+            + (demo ? ["--demo"] : []) + extraArguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: dir + "/server.log") ?? FileHandle.nullDevice
+        FileManager.default.createFile(atPath: dir + "/server.log", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: dir + "/server.log")
+        try p.run()
+        self.process = p
+        // Read the ready line (blocking, bounded by the server's own start-up).
+        var line = Data()
+        let handle = out.fileHandleForReading
+        while true {
+            let chunk = handle.readData(ofLength: 1)
+            if chunk.isEmpty { throw DevServerError.exited(log: (try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "") }
+            if chunk[0] == 0x0A { break }
+            line.append(chunk)
+        }
+        let ready = try JSONValue(parsing: [UInt8](line))
+        guard ready["event"]?.stringValue == "ready", let port = ready["port"]?.intValue else {
+            throw DevServerError.badReadyLine(String(decoding: line, as: UTF8.self))
+        }
+        self.port = port
+    }
+
+    /// Stops the server with SIGTERM and waits for it; SIGKILL if it lingers.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    /// Freezes the server (SIGSTOP), for liveness tests.
+    public func freeze() { kill(process.processIdentifier, SIGSTOP) }
+    /// Resumes a frozen server.
+    public func thaw() { kill(process.processIdentifier, SIGCONT) }
+
+    deinit {
+        stop()
+        if ownsStateDir { try? FileManager.default.removeItem(atPath: stateDir) }
+    }
+}
+
+/// Why a dev server could not be started.
+public enum DevServerError: Error, CustomStringConvertible {
+    case exited(log: String)
+    case badReadyLine(String)
+    case control(String)
+
+    public var description: String {
+        switch self {
+        case .exited(let log): "dev server exited before it was ready:\n\(log)"
+        case .badReadyLine(let l): "dev server printed an unexpected first line: \(l)"
+        case .control(let m): "dev server control API: \(m)"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Shared helpers for the test targets: scripted peers, free ports, process control.
