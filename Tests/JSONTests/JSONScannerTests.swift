@@ -1,0 +1,70 @@
+import Testing
+@testable import JSON
+
+@Suite struct JSONScannerTests {
+    private func elements(_ text: String) throws(JSONError) -> [String] {
+        let bytes = Array(text.utf8)
+        let ranges = try bytes.withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.arrayElements(raw) } }.get()
+        return ranges.map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+
+    @Test func splitsTopLevelElements() throws {
+        #expect(try elements(#"["message:new",{"a":[1,2],"b":"x,]"}]"#) == [#""message:new""#, #"{"a":[1,2],"b":"x,]"}"#])
+        #expect(try elements(" [ 1 , \"two\" , [3] , null ] ") == ["1", "\"two\"", "[3]", "null"])
+        #expect(try elements("[]") == [])
+        #expect(try elements(" [ ] ") == [])
+    }
+
+    @Test func validatesEveryElement() {
+        #expect(throws: JSONError.unexpectedByte(0x5D, offset: 5)) { try elements("[1,2,]") }
+        #expect(throws: JSONError.unexpectedByte(0x31, offset: 2)) { try elements("[01]") }
+        #expect(throws: JSONError.loneSurrogate(offset: 7)) { try elements(#"["a",{"\ud800":1}]"#) }
+        #expect(throws: JSONError.unexpectedEnd(offset: 4)) { try elements("[1,2") }
+        #expect(throws: JSONError.trailingData(offset: 3)) { try elements("[1]]") }
+        #expect(throws: JSONError.unexpectedEnd(offset: 0)) { try elements("") }
+        #expect(throws: JSONError.unexpectedByte(0x3A, offset: 2)) { try elements("[1:2]") }
+    }
+
+    @Test func rejectsNonArrays() {
+        #expect(throws: JSONError.unexpectedType(expected: "an array", offset: 1)) { try elements(" {\"a\":1}") }
+        #expect(throws: JSONError.unexpectedType(expected: "an array", offset: 0)) { try elements("\"x\"") }
+        // A broken non-array reports the syntax error, not the type.
+        #expect(throws: JSONError.unexpectedEnd(offset: 5)) { try elements("{\"a\":") }
+    }
+
+    @Test func limitsDepthLikeTheParser() throws {
+        let ok = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
+        #expect(try elements(ok).count == 1)
+        let deep = String(repeating: "[", count: 129) + String(repeating: "]", count: 129)
+        #expect(throws: JSONError.tooDeep(offset: 128)) { try elements(deep) }
+    }
+
+    @Test func agreesWithTheParserOnEveryPrefix() {
+        // Byte by byte: every prefix of a valid document is rejected by both, the same way.
+        let text = #"["ev",{"k":"v\u00e9\n","n":[1.5e3,-0,true,false,null]},"😀"]"#
+        let bytes = Array(text.utf8)
+        for end in 0..<bytes.count {
+            let prefix = Array(bytes[..<end])
+            let parserError = Result { () throws(JSONError) in try JSONValue(parsing: prefix) }
+            let scannerError = prefix.withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.arrayElements(raw) } }
+            guard case .failure(let a) = parserError, case .failure(let b) = scannerError else {
+                Issue.record("prefix of length \(end) accepted")
+                continue
+            }
+            #expect(a == b, "prefix \(end)")
+        }
+        #expect(throws: Never.self) { try elements(text) }
+    }
+
+    @Test func validatesAndDecodesStrings() throws {
+        let kind = try Array(" {\"a\":1} ".utf8).withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.validate(raw) } }.get()
+        #expect(kind == UInt8(ascii: "{"))
+        #expect(throws: JSONError.trailingData(offset: 2)) {
+            try Array("1 1".utf8).withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.validate(raw) } }.get()
+        }
+        #expect(Array(#""a\nb""#.utf8).withUnsafeBytes { JSONScanner.decodeString($0) } == "a\nb")
+        #expect(Array(#""a" "#.utf8).withUnsafeBytes { JSONScanner.decodeString($0) } == nil)
+        #expect(Array("1".utf8).withUnsafeBytes { JSONScanner.decodeString($0) } == nil)
+        #expect(Array(#""\x""#.utf8).withUnsafeBytes { JSONScanner.decodeString($0) } == nil)
+    }
+}
