@@ -11,6 +11,7 @@ let package = Package(
         // C libraries, reached only through these system-library targets and only by I/O modules.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystem"),
 
         // Pure codecs and state machines: no syscalls, no C.
         .target(name: "JSON"),
@@ -19,7 +20,7 @@ let package = Package(
         .target(name: "SocketIO", dependencies: ["JSON"]),
 
         // The only code that makes syscalls.
-        .target(name: "Transport", dependencies: ["COpenSSL"]),
+        .target(name: "Transport", dependencies: ["COpenSSL", "CSystem"]),
         .target(name: "Curl", dependencies: ["CCurl", "Transport"]),
 
         // MOJO typed events, token providers and the per-tenant session.

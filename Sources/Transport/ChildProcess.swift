@@ -1,3 +1,4 @@
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +35,7 @@ public final class ChildProcess {
         var fds: [(parent: Int32, child: Int32, target: Int32)] = []
         func makePipe(_ target: Int32, parentReads: Bool) throws(IOError) {
             var p: [Int32] = [-1, -1]
-            guard pipe2(&p, O_CLOEXEC) == 0 else { throw IOError(errno: errno, function: "pipe2") }
+            guard mojo_pipe2(&p, O_CLOEXEC) == 0 else { throw IOError(errno: errno, function: "pipe2") }
             fds.append(parentReads ? (p[0], p[1], target) : (p[1], p[0], target))
         }
         do {
@@ -55,7 +56,7 @@ public final class ChildProcess {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             }
         }
-        if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
+        if let directory { _ = mojo_spawn_addchdir(&actions, directory) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

@@ -1,0 +1,194 @@
+import SocketIO
+import Transport
+import WebSocket
+
+/// The Engine.IO WebSocket transport: a `ByteStream` (TCP or TLS), the RFC 6455 handshake and frame
+/// codec, and one Engine.IO packet per frame.
+final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
+    let name = "websocket"
+    private enum Phase { case connecting, upgrading, open, closing, closed }
+
+    private weak var delegate: EngineTransportDelegate?
+    private var stream: ByteStream?
+    private let request: WebSocketHandshakeRequest
+    private let peer: String
+    private var phase = Phase.connecting
+    private var headParser = HTTPResponseHeadParser()
+    private var frames: WebSocketFrameParser
+    private var state: WebSocketConnectionState
+    private var random = FastRandom()
+    private var out: [UInt8] = []
+    private var closeTimer: TimerID?
+    private let loop: EventLoop
+
+    /// Connects to `url` and upgrades to WebSocket with `target` (path and query).
+    init(url: ServerURL, target: String, tls: TLSConfiguration?, maxMessageSize: Int, connectTimeoutMs: Int,
+         loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
+        self.loop = loop
+        self.delegate = delegate
+        self.peer = "\(url.hostHeader)"
+        var key = [UInt8](repeating: 0, count: 16)
+        var rng = FastRandom()
+        for i in 0..<16 { key[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        do {
+            request = try WebSocketHandshakeRequest(host: url.hostHeader, path: target, key: key)
+        } catch {
+            throw .handshake(peer: url.hostHeader, detail: error.description)
+        }
+        frames = WebSocketFrameParser(maxFrameSize: maxMessageSize)
+        state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
+        out.reserveCapacity(4096)
+        stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
+    }
+
+    // MARK: EngineTransport
+
+    func send(_ packet: EnginePacket) {
+        guard phase == .open, let stream else { return }
+        out.removeAll(keepingCapacity: true)
+        var payload: [UInt8] = []
+        let binary = EngineIOCodec.encode(packet, into: &payload)
+        WebSocketFrameEncoder.encode(opcode: binary ? .binary : .text, payload: payload, maskKey: random.maskKey(), into: &out)
+        stream.write(out)
+    }
+
+    func close() {
+        switch phase {
+        case .open:
+            if state.close(code: 1000, reason: "") {
+                out.removeAll(keepingCapacity: true)
+                WebSocketFrameEncoder.encodeClose(code: 1000, maskKey: random.maskKey(), into: &out)
+                stream?.write(out)
+            }
+            phase = .closing
+            // The peer should answer with its close frame; don't wait forever.
+            closeTimer = loop.schedule(afterMilliseconds: 2000) { [weak self] in self?.finish(nil) }
+        case .connecting, .upgrading:
+            finish(nil)
+        case .closing, .closed:
+            break
+        }
+    }
+
+    func abort() {
+        phase = .closed
+        delegate = nil
+        stream?.abort()
+        stream = nil
+    }
+
+    // MARK: ByteStreamDelegate
+
+    func streamDidConnect(_ s: ByteStream) {
+        phase = .upgrading
+        s.write(request.encoded())
+    }
+
+    func stream(_ s: ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+        switch phase {
+        case .upgrading:
+            do {
+                guard let (head, rest) = try headParser.append(bytes) else { return }
+                if head.status != 101 {
+                    finish(.httpStatus(peer: peer, status: head.status, detail: head.reason))
+                    return
+                }
+                try request.validate(head)
+                phase = .open
+                delegate?.transportDidOpen(self)
+                if !rest.isEmpty { rest.withUnsafeBytes { consume($0) } }
+            } catch {
+                finish(.handshake(peer: peer, detail: error.description))
+            }
+        case .open, .closing:
+            consume(bytes)
+        case .connecting, .closed:
+            break
+        }
+    }
+
+    func streamDidDrain(_ s: ByteStream) {}
+
+    func stream(_ s: ByteStream, didClose error: TransportError?) {
+        stream = nil
+        if let error {
+            finish(.transport(error))
+        } else if phase == .closing {
+            finish(nil)
+        } else if phase == .upgrading || phase == .connecting {
+            finish(.closedByServer(peer: peer, detail: "connection closed during the WebSocket upgrade"))
+        } else {
+            finish(.closedByServer(peer: peer, detail: "TCP connection closed without a WebSocket close"))
+        }
+    }
+
+    // MARK: Frames
+
+    private func consume(_ bytes: UnsafeRawBufferPointer) {
+        frames.append(bytes)
+        while phase == .open || phase == .closing {
+            let frame: WebSocketFrame?
+            do { frame = try frames.next() } catch {
+                protocolFailure(error.closeCode, error.description)
+                return
+            }
+            guard let frame else { return }
+            switch state.receive(frame) {
+            case .text(let text):
+                var t = text
+                let packet: EnginePacket
+                do {
+                    packet = try t.withUTF8 { buf throws(EngineIOError) in try EngineIOCodec.decodeText(UnsafeRawBufferPointer(buf)) }
+                } catch {
+                    protocolFailure(1002, "bad Engine.IO packet: \(error.description)")
+                    return
+                }
+                delegate?.transport(self, didReceive: packet)
+            case .binary(let bytes):
+                delegate?.transport(self, didReceive: EngineIOCodec.decodeBinary(bytes))
+            case .sendPong(let payload):
+                out.removeAll(keepingCapacity: true)
+                WebSocketFrameEncoder.encode(opcode: .pong, payload: payload, maskKey: random.maskKey(), into: &out)
+                stream?.write(out)
+            case .pong:
+                break
+            case .sendClose(let code, let reason):
+                out.removeAll(keepingCapacity: true)
+                WebSocketFrameEncoder.encodeClose(code: code, reason: reason, maskKey: random.maskKey(), into: &out)
+                stream?.write(out)
+                stream?.close()
+                let detail = code == 1005 ? "WebSocket close" : "WebSocket close \(code)" + (reason.isEmpty ? "" : " \(reason)")
+                finish(phase == .closing ? nil : .closedByServer(peer: peer, detail: detail))
+                return
+            case .closed:
+                stream?.close()
+                finish(nil)
+                return
+            case .protocolError(let error):
+                protocolFailure(error.closeCode, error.description)
+                return
+            case .nothing:
+                break
+            }
+        }
+    }
+
+    private func protocolFailure(_ code: UInt16, _ detail: String) {
+        out.removeAll(keepingCapacity: true)
+        WebSocketFrameEncoder.encodeClose(code: code, maskKey: random.maskKey(), into: &out)
+        stream?.write(out)
+        stream?.close()
+        finish(.protocolViolation(peer: peer, detail: detail))
+    }
+
+    private func finish(_ failure: ConnectionFailure?) {
+        guard phase != .closed else { return }
+        phase = .closed
+        if let closeTimer { loop.cancel(closeTimer) }
+        stream?.close()
+        stream = nil
+        let d = delegate
+        delegate = nil
+        d?.transport(self, didClose: failure)
+    }
+}
