@@ -12,7 +12,7 @@ public struct WebSocketConnectionState: Sendable {
         case text(String)
         /// A complete binary message.
         case binary([UInt8])
-        /// A ping arrived: send a pong carrying this payload.
+        /// A ping arrived: send a pong carrying this payload. Not produced once we sent a close.
         case sendPong([UInt8])
         /// A pong arrived, with its payload (for heartbeat bookkeeping).
         case pong([UInt8])
