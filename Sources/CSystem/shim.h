@@ -1,15 +1,11 @@
-// GNU extensions of glibc that Swift's Glibc module does not expose without _GNU_SOURCE.
+// GNU extensions of glibc that Swift's Glibc module does not expose (they need _GNU_SOURCE).
+// Declared under our own names bound to glibc's symbols, with no system header included, so this
+// module never redefines a type that Swift's Glibc module also defines.
 #ifndef MOJO_CSYSTEM_SHIM_H
 #define MOJO_CSYSTEM_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-#include <fcntl.h>
-#include <unistd.h>
-#include <spawn.h>
 
-static inline int mojo_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
-static inline int mojo_spawn_addchdir(posix_spawn_file_actions_t *a, const char *dir) {
-    return posix_spawn_file_actions_addchdir_np(a, dir);
-}
+/// pipe2(2).
+extern int mojo_pipe2(int *fds, int flags) __asm__("pipe2");
+/// posix_spawn_file_actions_addchdir_np(3), glibc 2.29+; `actions` is a posix_spawn_file_actions_t *.
+extern int mojo_spawn_addchdir(void *actions, const char *dir) __asm__("posix_spawn_file_actions_addchdir_np");
 #endif

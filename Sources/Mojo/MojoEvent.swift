@@ -34,15 +34,17 @@ public enum MojoEvent: Sendable, Equatable {
     /// Decodes the payload `data` of the event called `name`. Missing required fields are an error
     /// naming the field; extra fields are ignored.
     public init(name: String, data: JSONValue) throws(MojoDecodingError) {
-        var d = FieldReader(event: name, data: data)
+        let d = FieldReader(event: name, data: data)
         switch name {
         case "message:new":
             let m = try d.object("message")
-            var r = FieldReader(event: name, data: m, prefix: "message.")
+            let r = FieldReader(event: name, data: m, prefix: "message.")
             let sender = m["sender"]
+            let conversation: String
+            if let c = try r.optionalString("conversationId") { conversation = c } else { conversation = try d.string("conversationId") }
             self = .messageNew(MojoMessage(
                 id: try r.string("id"),
-                conversationId: try r.optionalString("conversationId") ?? d.string("conversationId"),
+                conversationId: conversation,
                 senderId: try r.string("senderId"),
                 content: try r.string("content"),
                 type: try r.optionalString("type") ?? "TEXT",

@@ -14,14 +14,17 @@ public struct ServerURL: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `url`; `path` overrides the Socket.IO path (else the URL's path if any, else `/socket.io/`).
     public init(_ url: String, path override: String? = nil) throws(ServerURLError) {
-        guard let schemeEnd = url.range(of: "://") else { throw .missingScheme(url) }
-        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let chars = Array(url)
+        guard let sep = (0..<max(0, chars.count - 2)).first(where: { chars[$0] == ":" && chars[$0 + 1] == "/" && chars[$0 + 2] == "/" }) else {
+            throw .missingScheme(url)
+        }
+        let scheme = String(chars[..<sep]).lowercased()
         switch scheme {
         case "ws", "http": secure = false
         case "wss", "https": secure = true
         default: throw .unsupportedScheme(scheme)
         }
-        var rest = url[schemeEnd.upperBound...]
+        var rest = Substring(String(chars[(sep + 3)...]))
         if rest.contains("@") { throw .credentialsInURL }
         var urlPath = ""
         if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
