@@ -1,4 +1,0 @@
-import Testing
-@testable import SocketIO
-
-@Test func placeholder() { #expect(Bool(true)) }
