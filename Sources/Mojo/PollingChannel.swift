@@ -114,7 +114,7 @@ final class PollingChannel: EngineTransport {
             return finish(.httpStatus(peer: peer, status: response.status, detail: Self.excerpt(response.body)))
         }
         let packets: [EnginePacket]
-        do { packets = try EngineIOCodec.decodePayload(response.body) } catch {
+        do throws(EngineIOError) { packets = try EngineIOCodec.decodePayload(response.body) } catch {
             return finish(.protocolViolation(peer: peer, detail: "bad polling payload: \(error.description)"))
         }
         if phase == .handshaking {

@@ -135,11 +135,10 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             guard let frame else { return }
             switch state.receive(frame) {
             case .text(let text):
-                var t = text
                 let packet: EnginePacket
-                do {
-                    packet = try t.withUTF8 { buf throws(EngineIOError) in try EngineIOCodec.decodeText(UnsafeRawBufferPointer(buf)) }
-                } catch {
+                switch EngineIOCodec.decode(text: text) {
+                case .success(let p): packet = p
+                case .failure(let error):
                     protocolFailure(1002, "bad Engine.IO packet: \(error.description)")
                     return
                 }

@@ -54,7 +54,25 @@ extension CommandLine {
         case "--version", "version":
             print("mojo-bridge \(mojoBridgeVersion)")
             return .ok
-        case "run", "check", "tail", "send", "pipe", "spool":
+        case "tail", "send":
+            do {
+                let rest = Array(args.dropFirst())
+                if first == "tail" {
+                    let parsed = try ArgumentParser.parse(rest, valued: TailCommand.valued, switches: TailCommand.switches)
+                    if parsed.trailing != nil { throw UsageError(description: "tail takes no `--` arguments") }
+                    return try TailCommand(args: parsed).run()
+                } else {
+                    let parsed = try ArgumentParser.parse(rest, valued: SendCommand.valued, switches: SendCommand.switches)
+                    var cmd = parsed
+                    cmd.positional += parsed.trailing ?? []
+                    return try SendCommand(args: cmd).run()
+                }
+            } catch {
+                printErr("mojo-bridge \(first): \(error.description)")
+                printErr("run `mojo-bridge --help` for usage")
+                return .usage
+            }
+        case "run", "check", "pipe", "spool":
             printErr("mojo-bridge: '\(first)' is not implemented in this build yet")
             return .software
         default:

@@ -1,0 +1,202 @@
+import Curl
+import Diagnostics
+import JSON
+import SocketIO
+import Transport
+
+/// What a `TenantSession` reports, on the event loop.
+public protocol TenantSessionDelegate: AnyObject {
+    /// The Socket.IO namespace is joined; `recovered` when the server restored the previous session
+    /// (missed events were replayed before this call's events).
+    func sessionDidConnect(_ session: TenantSession, recovered: Bool)
+    /// A server event: its name and its first argument as raw JSON bytes (empty when it had none).
+    /// The bytes are valid only during the call.
+    func session(_ session: TenantSession, event name: String, data: UnsafeRawBufferPointer)
+    /// The session is down: why (nil when stopped on purpose), and when the next attempt starts
+    /// (nil when there will be none).
+    func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?)
+}
+
+/// One authenticated Socket.IO session with MOJO for one tenant: it owns the connection, the token,
+/// the rooms it asked for, the emit buffer and reconnection, which never gives up unless told to.
+///
+/// Runs on one `EventLoop`; every method must be called on that loop.
+public final class TenantSession {
+    /// How to connect.
+    public let configuration: SessionConfiguration
+    /// The user this session acts as (the token's `sub`), known after the first token read.
+    public private(set) var selfUserId: String?
+    /// Whether the namespace is joined now.
+    public var isConnected: Bool { if case .connected = sio.phase { true } else { false } }
+    /// Failed attempts in a row.
+    public internal(set) var failedAttempts = 0
+    /// Reconnections after the first connect (for metrics).
+    public internal(set) var reconnects = 0
+    /// The last failure, for readiness reports.
+    public internal(set) var lastFailure: ConnectionFailure?
+
+    weak var delegate: TenantSessionDelegate?
+    let loop: EventLoop
+    let curl: CurlMulti?
+    let log: Logger
+    let tokens: TokenProvider
+    var sio: SocketIOClientState
+    var engine: EngineIOClientState?
+    var transport: EngineTransport?
+    var probe: WebSocketChannel?
+    var backoff: ReconnectBackoff
+    var authBackoff: ReconnectBackoff
+    var random = FastRandom()
+    var livenessTimer: TimerID?
+    var sioTimers: [SocketIOTimer: TimerID] = [:]
+    var reconnectTimer: TimerID?
+    var stopped = true
+    var everConnected = false
+    var usePollingThisAttempt = false
+    var attemptFailure: ConnectionFailure?
+    var pendingAcks: [Int: (Result<[UInt8], ConnectionFailure>) -> Void] = [:]
+
+    /// Creates a session; `start()` connects. `curl` is needed for polling (modes `.polling`/`.auto`).
+    public init(configuration: SessionConfiguration, loop: EventLoop, curl: CurlMulti?, reaper: ChildReaper?,
+                logger: Logger, delegate: TenantSessionDelegate?) {
+        self.configuration = configuration
+        self.loop = loop
+        self.curl = curl
+        self.delegate = delegate
+        self.log = configuration.tenant.map { logger.with("tenant", $0) } ?? logger
+        self.tokens = TokenProvider(source: configuration.token, loop: loop, reaper: reaper)
+        var sioConfig = SocketIOClientState.Configuration(namespace: configuration.namespace, recovery: true)
+        sioConfig.bufferLimit = configuration.emitBufferLimit
+        sioConfig.bufferPolicy = configuration.emitBufferPolicy
+        self.sio = SocketIOClientState(configuration: sioConfig)
+        self.backoff = configuration.backoff
+        self.authBackoff = configuration.authBackoff
+    }
+
+    /// Starts connecting (and reconnecting, until `stop()`).
+    public func start() {
+        guard stopped else { return }
+        stopped = false
+        attempt()
+    }
+
+    /// Leaves: DISCONNECT, Engine.IO close, transport close. No reconnection afterwards; the
+    /// delegate hears `didDisconnect(nil, nil)`.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if let t = reconnectTimer { loop.cancel(t); reconnectTimer = nil }
+        perform(sio.disconnect())
+        if let t = transport {
+            transport = nil
+            if let p = engine?.close() { t.send(p) }
+            t.close()
+        }
+        teardownTransport()
+        delegate?.session(self, didDisconnect: nil, reconnectInMs: nil)
+    }
+
+    /// Sends a MOJO command: at once when connected, else buffered (bounded; see
+    /// `SessionConfiguration.emitBufferPolicy`) and flushed in order after the next connect.
+    /// Returns false when the buffer refused it.
+    @discardableResult
+    public func emit(_ command: MojoCommand) -> Bool {
+        emit(command.eventName, args: command.arguments)
+    }
+
+    /// Sends a Socket.IO event with raw arguments; `ack` (when given) hears the server's ack arguments or why none came.
+    @discardableResult
+    public func emit(_ event: String, args: [JSONValue], ack: ((Result<[UInt8], ConnectionFailure>) -> Void)? = nil) -> Bool {
+        let result = sio.emit(event, args: args, wantsAck: ack != nil, now: now)
+        if result.status == .refused {
+            log.warn("emit buffer full; command refused", [("event", event), ("limit", String(configuration.emitBufferLimit))])
+            return false
+        }
+        if let id = result.ackId, let ack { pendingAcks[id] = ack }
+        perform(result.actions)
+        return true
+    }
+
+    /// Emits waiting for a connection.
+    public var bufferedEmits: Int { sio.bufferedCount }
+    /// Emits dropped because the buffer was full (drop-oldest policy).
+    public var droppedEmits: Int { sio.droppedEmits }
+
+    var now: MonotonicInstant { MonotonicInstant(nanoseconds: loop.now.nanoseconds) }
+
+    // MARK: Attempts
+
+    func attempt() {
+        guard !stopped else { return }
+        reconnectTimer = nil
+        attemptFailure = nil
+        tokens.fetch { [weak self] result in
+            guard let self, !self.stopped else { return }
+            switch result {
+            case .failure(let e):
+                self.failed(.token(e))
+            case .success(let token):
+                self.selfUserId = token.claims.subject
+                self.open(token: token)
+            }
+        }
+    }
+
+    func open(token: Token) {
+        currentToken = token
+        let polling = configuration.transport == .polling || usePollingThisAttempt
+        do {
+            if polling {
+                guard let curl else { return failed(.transport(TransportError(kind: .io, peer: configuration.url.hostHeader, message: "polling needs libcurl, which this session was not given"))) }
+                engine = EngineIOClientState(transport: .polling, now: now)
+                transport = PollingChannel(url: configuration.url, tls: tlsIfSecure, requestTimeoutMs: configuration.connectTimeoutMs, curl: curl, delegate: self)
+            } else {
+                engine = EngineIOClientState(transport: .websocket, now: now)
+                transport = try WebSocketChannel(url: configuration.url, target: configuration.url.target(transport: "websocket"),
+                                                 tls: tlsIfSecure, maxMessageSize: configuration.maxMessageSize,
+                                                 connectTimeoutMs: configuration.connectTimeoutMs, loop: loop, delegate: self)
+            }
+        } catch let error as ConnectionFailure {
+            return failed(error)
+        } catch {
+            return failed(.handshake(peer: configuration.url.hostHeader, detail: "\(error)"))
+        }
+        armLiveness()
+    }
+
+    var tlsIfSecure: TLSConfiguration? { configuration.url.secure ? configuration.tls : nil }
+
+    /// The attempt or the session failed: tear down, report, and schedule the next attempt.
+    func failed(_ failure: ConnectionFailure) {
+        teardownTransport()
+        lastFailure = failure
+        failedAttempts += 1
+        guard !stopped else { return }
+        if configuration.failFast && !everConnected || configuration.maxAttempts.map({ failedAttempts >= $0 }) == true {
+            stopped = true
+            // A fail-fast caller reports the failure itself, in one line.
+            log.log(configuration.failFast ? .debug : .error, "giving up", [("reason", failure.description), ("attempts", String(failedAttempts))])
+            delegate?.session(self, didDisconnect: failure, reconnectInMs: nil)
+            return
+        }
+        let delay = failure.isAuthProblem ? authBackoff.nextDelay(random: random.unit()) : backoff.nextDelay(random: random.unit())
+        log.warn(everConnected ? "disconnected; reconnecting" : "connection failed; retrying",
+                 [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+        delegate?.session(self, didDisconnect: failure, reconnectInMs: delay)
+        reconnectTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in self?.attempt() }
+    }
+
+    func teardownTransport() {
+        if let t = livenessTimer { loop.cancel(t); livenessTimer = nil }
+        for (_, t) in sioTimers { loop.cancel(t) }
+        sioTimers.removeAll()
+        transport?.abort()
+        transport = nil
+        probe?.abort()
+        probe = nil
+        engine = nil
+        currentToken = nil
+    }
+
+    var currentToken: Token?
+}

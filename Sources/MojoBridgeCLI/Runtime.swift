@@ -1,0 +1,76 @@
+import Curl
+import Diagnostics
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every subcommand runs on: one event loop, the child reaper, libcurl, the logger, and the
+/// exit code the run ends with.
+final class Runtime {
+    let loop: EventLoop
+    let reaper: ChildReaper
+    let log: Logger
+    private(set) var exitCode: ExitCode = .ok
+    private var curlMulti: CurlMulti?
+
+    init(args: ParsedArguments) throws(UsageError) {
+        var level = LogLevel.info
+        if let l = args.last("--log-level") {
+            guard let parsed = LogLevel(name: l) else { throw UsageError(description: "--log-level must be debug, info, warn or error") }
+            level = parsed
+        } else if let l = env("MOJO_LOG_LEVEL"), let parsed = LogLevel(name: l) {
+            level = parsed
+        }
+        var format = LogFormat.logfmt
+        if let f = args.last("--log-format") ?? env("MOJO_LOG_FORMAT") {
+            guard let parsed = LogFormat(rawValue: f) else { throw UsageError(description: "--log-format must be logfmt or json") }
+            format = parsed
+        }
+        log = Logger(level: level, format: format)
+        do {
+            loop = try EventLoop()
+            reaper = try ChildReaper(loop: loop)
+        } catch {
+            // Without an event loop nothing can run: report it as the internal error it is.
+            printErr("mojo-bridge: cannot start the event loop: \(error)")
+            exit(ExitCode.software.rawValue)
+        }
+    }
+
+    /// libcurl, created on first use (polling, webhooks).
+    func curl() -> CurlMulti? {
+        if curlMulti == nil { curlMulti = try? CurlMulti(loop: loop) }
+        return curlMulti
+    }
+
+    /// Calls `handler` on SIGINT and SIGTERM; a second signal exits at once.
+    func onStopSignal(_ handler: @escaping () -> Void) {
+        var signalled = false
+        for s in [SIGINT, SIGTERM] {
+            try? loop.onSignal(s) { [weak self] in
+                if signalled {
+                    self?.log.warn("second stop signal: exiting now")
+                    exit(self?.exitCode.rawValue ?? 1)
+                }
+                signalled = true
+                handler()
+            }
+        }
+    }
+
+    /// Ends the run with `code` (the first non-zero code wins).
+    func finish(_ code: ExitCode) {
+        if exitCode == .ok { exitCode = code }
+        loop.stop()
+    }
+
+    /// Runs the loop until `finish`.
+    func run() -> ExitCode {
+        do { try loop.run() } catch {
+            log.error("event loop failed", [("error", "\(error)")])
+            return .software
+        }
+        return exitCode
+    }
+}
