@@ -13,7 +13,9 @@ import sys
 import time
 import uuid
 
+import engineio.async_socket
 import socketio
+from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from .auth import Auth, AuthError, resolve_tenant
@@ -36,6 +38,22 @@ def short(data) -> str:
     if len(s) > LOG_DATA_LIMIT:
         s = s[:LOG_DATA_LIMIT] + f"...(+{len(s) - LOG_DATA_LIMIT} chars)"
     return s
+
+
+class NodeLikeEngineSocket(engineio.async_socket.AsyncSocket):
+    """Engine.IO socket that answers a pending polling GET when the client
+    closes (Node sends a CLOSE packet; python-engineio leaves the GET hanging
+    until pingInterval + pingTimeout, which stalls a client's disconnect)."""
+
+    async def close(self, wait=True, abort=False, reason=None):
+        was_open = not self.closed and not self.closing
+        await super().close(wait=wait, abort=abort, reason=reason)
+        if was_open and abort and not self.upgraded:
+            self.queue.put_nowait(eio_packet.Packet(eio_packet.CLOSE))
+
+
+# python-engineio builds its sockets from this module attribute.
+engineio.async_socket.AsyncSocket = NodeLikeEngineSocket
 
 
 class NodeLikeServer(socketio.AsyncServer):
