@@ -192,3 +192,8 @@ final class PollingChannel: EngineTransport {
         return String(text.map { $0.isNewline ? " " : $0 })
     }
 }
+
+extension HTTPError {
+    /// CURLE_OPERATION_TIMEDOUT (28).
+    var isTimeout: Bool { code == 28 }
+}

@@ -145,7 +145,7 @@ public final class TenantSession {
     func open(token: Token) {
         currentToken = token
         let polling = configuration.transport == .polling || usePollingThisAttempt
-        do {
+        do throws(ConnectionFailure) {
             if polling {
                 guard let curl else { return failed(.transport(TransportError(kind: .io, peer: configuration.url.hostHeader, message: "polling needs libcurl, which this session was not given"))) }
                 engine = EngineIOClientState(transport: .polling, now: now)
@@ -156,10 +156,8 @@ public final class TenantSession {
                                                  tls: tlsIfSecure, maxMessageSize: configuration.maxMessageSize,
                                                  connectTimeoutMs: configuration.connectTimeoutMs, loop: loop, delegate: self)
             }
-        } catch let error as ConnectionFailure {
-            return failed(error)
         } catch {
-            return failed(.handshake(peer: configuration.url.hostHeader, detail: "\(error)"))
+            return failed(error)
         }
         armLiveness()
     }
