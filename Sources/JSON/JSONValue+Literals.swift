@@ -44,8 +44,8 @@ extension JSONValue {
             self = .null
             return
         }
-        if value == value.rounded(.towardZero), abs(value) < 1e15 {
-            self = .number(String(Int(value)))
+        if abs(value) < 1e15, let integral = Int(exactly: value) {
+            self = .number(String(integral))
         } else {
             self = .number(String(describing: value))
         }

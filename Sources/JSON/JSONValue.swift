@@ -42,9 +42,8 @@ public enum JSONValue: Sendable, Hashable {
     public var intValue: Int? {
         guard case .number(let text) = self else { return nil }
         if let exact = Int(text) { return exact }
-        guard let d = Double(text), d.rounded(.towardZero) == d,
-              d >= -9.223372036854775e18, d < 9.223372036854775e18 else { return nil }
-        return Int(d)
+        guard let d = Double(text) else { return nil }
+        return Int(exactly: d)
     }
 
     /// The number as a `Double`, if this is a number (may round; very large exponents give infinity).

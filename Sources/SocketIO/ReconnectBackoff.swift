@@ -27,15 +27,16 @@ public struct ReconnectBackoff: Sendable, Equatable {
 
     /// The next delay in milliseconds; `random` is a uniform value in `0..<1` (`Double.random(in:)`).
     public mutating func nextDelay(random: Double) -> Int {
-        // Past 2^60 every delay is capped anyway; keep the exponent finite.
-        var ms = Double(base) * Double.pow2(Swift.min(attempts, 60))
+        // Past 2^60 every delay is capped anyway; keep the numbers finite and within Int.
+        var ms = Swift.min(Double(base) * Double.pow2(Swift.min(attempts, 60)), 1e18)
         attempts += 1
         if randomization > 0 {
             let r = Swift.min(Swift.max(random, 0), 1)
-            let deviation = (r * randomization * ms).rounded(.down)
-            ms = Int((r * 10).rounded(.down)) % 2 == 0 ? ms - deviation : ms + deviation
+            // Int(_:) truncates, which is floor for these non-negative values (and needs no libm).
+            let deviation = Double(Int(r * randomization * ms))
+            ms = Int(r * 10) % 2 == 0 ? ms - deviation : ms + deviation
         }
-        return Int(Swift.min(ms, Double(max)).rounded(.towardZero))
+        return Int(Swift.min(ms, Double(max)))
     }
 
     /// Starts the schedule again (after a successful connect).

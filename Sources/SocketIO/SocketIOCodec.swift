@@ -5,7 +5,7 @@ import JSON
 /// Decoding validates like the official JavaScript parser, and is stricter where that parser
 /// lets malformed packets through (see the oracle test for the exact list): attachment counts
 /// and ack ids must be decimal digits; CONNECT carries an object or nothing; EVENT and ACK must
-/// carry their array; an event name must be a string.
+/// carry their array; an event name must be a string; no whitespace may precede the payload.
 public enum SocketIOCodec {
     /// Decodes one packet.
     public static func decode(_ text: UnsafeRawBufferPointer) throws(SocketIOError) -> SocketPacket {
@@ -60,6 +60,11 @@ public enum SocketIOCodec {
             case .event, .binaryEvent, .ack, .binaryAck: throw .invalidPayload("missing array payload")
             case .connectError: throw .invalidPayload("missing error payload")
             }
+        }
+        // The official parser would read a space here as ack id 0; refuse the ambiguity.
+        switch text[i] {
+        case 0x20, 0x09, 0x0A, 0x0D: throw .invalidPayload("whitespace before the payload")
+        default: break
         }
         let json = UnsafeRawBufferPointer(rebasing: text[i...])
         let elements = try validatePayload(type, json)

@@ -47,7 +47,7 @@ import Testing
         ("2\"x\"", .invalidPayload("payload must be an array")), ("0[]", .invalidPayload("CONNECT payload must be an object")),
         ("0\"x\"", .invalidPayload("CONNECT payload must be an object")), ("0null", .invalidPayload("CONNECT payload must be an object")),
         ("1{}", .invalidPayload("DISCONNECT carries no payload")), ("4[1]", .invalidPayload("CONNECT_ERROR payload must be an object or a string")),
-        ("4 1", .invalidPayload("CONNECT_ERROR payload must be an object or a string")),
+        ("4 1", .invalidPayload("whitespace before the payload")), ("2 [\"a\"]", .invalidPayload("whitespace before the payload")),
         ("2[\"connect\"]", .reservedEventName("connect")), ("2[\"disconnect\",1]", .reservedEventName("disconnect")),
         ("2[\"newListener\"]", .reservedEventName("newListener")), ("2[\"removeListener\"]", .reservedEventName("removeListener")),
         ("2[\"connect_error\"]", .reservedEventName("connect_error")), ("2[\"disconnecting\"]", .reservedEventName("disconnecting")),
