@@ -24,7 +24,7 @@ public enum ConnectionFailure: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String {
         switch self {
         case .transport(let e): e.description
-        case .httpStatus(let peer, let status, let detail): "\(peer): HTTP \(status)" + (detail.isEmpty ? "" : ": \(detail)")
+        case .httpStatus(let peer, let status, let detail): "\(peer): HTTP \(status)" + (detail.isEmpty ? "" : " \(detail)")
         case .handshake(let peer, let detail): "\(peer): WebSocket upgrade failed: \(detail)"
         case .protocolViolation(let peer, let detail): "\(peer): malformed data from server: \(detail)"
         case .authRefused(let message): "authentication refused by server: \(message)"

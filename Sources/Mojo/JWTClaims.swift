@@ -11,6 +11,13 @@ public struct JWTClaims: Sendable, Equatable {
     /// `org_id`: Clerk's active organisation, when present.
     public var organisation: String?
 
+    /// Claims given directly (tests, tools).
+    public init(subject: String, expiresAt: Int64?, organisation: String?) {
+        self.subject = subject
+        self.expiresAt = expiresAt
+        self.organisation = organisation
+    }
+
     /// Decodes the payload segment of a compact JWS (`header.payload.signature`).
     public init(token: String) throws(TokenError) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

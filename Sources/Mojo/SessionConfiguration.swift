@@ -7,6 +7,9 @@ public enum TransportMode: String, Sendable, CaseIterable {
     case websocket
     /// HTTP long-polling only (through proxies that block upgrades).
     case polling
+    /// HTTP long-polling first, then upgrade to WebSocket with the Engine.IO probe
+    /// (socket.io-client's default `['polling', 'websocket']`).
+    case upgrade
     /// WebSocket first; if the WebSocket upgrade itself fails (an HTTP error on the upgrade, a bad
     /// handshake, a proxy closing it), long-polling for that attempt, which then tries to upgrade to
     /// WebSocket with the Engine.IO probe. Network-level failures (DNS, refused) don't switch.

@@ -144,7 +144,7 @@ public final class TenantSession {
 
     func open(token: Token) {
         currentToken = token
-        let polling = configuration.transport == .polling || usePollingThisAttempt
+        let polling = configuration.transport == .polling || configuration.transport == .upgrade || usePollingThisAttempt
         do throws(ConnectionFailure) {
             if polling {
                 guard let curl else { return failed(.transport(TransportError(kind: .io, peer: configuration.url.hostHeader, message: "polling needs libcurl, which this session was not given"))) }

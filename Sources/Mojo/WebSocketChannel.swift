@@ -12,6 +12,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
     private var stream: ByteStream?
     private let request: WebSocketHandshakeRequest
     private let peer: String
+    private let target: String
     private var phase = Phase.connecting
     private var headParser = HTTPResponseHeadParser()
     private var frames: WebSocketFrameParser
@@ -27,6 +28,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         self.loop = loop
         self.delegate = delegate
         self.peer = "\(url.hostHeader)"
+        self.target = target
         var key = [UInt8](repeating: 0, count: 16)
         var rng = FastRandom()
         for i in 0..<16 { key[i] = UInt8(truncatingIfNeeded: rng.next()) }
@@ -90,7 +92,8 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             do {
                 guard let (head, rest) = try headParser.append(bytes) else { return }
                 if head.status != 101 {
-                    finish(.httpStatus(peer: peer, status: head.status, detail: head.reason))
+                    let reason = head.reason.isEmpty ? "" : " \(head.reason)"
+                    finish(.httpStatus(peer: peer, status: head.status, detail: "\(reason) on the WebSocket upgrade of \(target)".trimmingWhitespace))
                     return
                 }
                 try request.validate(head)

@@ -25,14 +25,15 @@ connection options (CONN):
   --token-file PATH      read the JWT from PATH at every connect
   --token-command CMD    run CMD (no shell) at every connect; its stdout is the JWT
                          without either, the token comes from MOJO_TOKEN; never from an argument
-  --transport MODE       websocket | polling | auto (default auto: websocket, then polling)
+  --transport MODE       websocket | polling | upgrade | auto (default auto: websocket,
+                         falling back to polling that upgrades when WebSocket is blocked)
   --ca-file PATH         trust this CA bundle instead of the system store
   --path PATH            Socket.IO path (default /socket.io/)
 
 global options:
   -h, --help             show this help
   --version              print the version
-  --log-level LEVEL      debug | info | warn | error (default info)
+  --log-level LEVEL      debug | info | warn | error (default info; warn for tail and send)
   --log-format FORMAT    logfmt | json (default logfmt)
 
 exit codes: 0 ok, 1 refused by server or check failed, 64 usage, 65 malformed server data,
@@ -55,7 +56,7 @@ extension CommandLine {
             print("mojo-bridge \(mojoBridgeVersion)")
             return .ok
         case "tail", "send":
-            do {
+            do throws(UsageError) {
                 let rest = Array(args.dropFirst())
                 if first == "tail" {
                     let parsed = try ArgumentParser.parse(rest, valued: TailCommand.valued, switches: TailCommand.switches)

@@ -14,8 +14,8 @@ final class Runtime {
     private(set) var exitCode: ExitCode = .ok
     private var curlMulti: CurlMulti?
 
-    init(args: ParsedArguments) throws(UsageError) {
-        var level = LogLevel.info
+    init(args: ParsedArguments, defaultLevel: LogLevel = .info) throws(UsageError) {
+        var level = defaultLevel
         if let l = args.last("--log-level") {
             guard let parsed = LogLevel(name: l) else { throw UsageError(description: "--log-level must be debug, info, warn or error") }
             level = parsed

@@ -25,7 +25,7 @@ final class SendCommand: TenantSessionDelegate {
     private var timer: TimerID?
 
     init(args: ParsedArguments) throws(UsageError) {
-        runtime = try Runtime(args: args)
+        runtime = try Runtime(args: args, defaultLevel: .warn)
         var options = try ConnectionOptions(args)
         options.configuration.failFast = true
         guard let c = args.last("--conversation") else { throw UsageError(description: "send needs --conversation ID") }

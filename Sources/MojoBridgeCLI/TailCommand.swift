@@ -20,7 +20,7 @@ final class TailCommand: TenantSessionDelegate {
 
     init(args: ParsedArguments) throws(UsageError) {
         guard args.positional.isEmpty else { throw UsageError(description: "tail takes no positional arguments (got '\(args.positional[0])')") }
-        runtime = try Runtime(args: args)
+        runtime = try Runtime(args: args, defaultLevel: .warn)
         var options = try ConnectionOptions(args)
         options.configuration.failFast = !args.switches.contains("--retry")
         conversations = Set(args.all("--conversation"))
