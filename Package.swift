@@ -35,6 +35,7 @@ let package = Package(
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "JSON", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["MojoBridgeCLI", "TestSupport", "JSON"]),
         .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
