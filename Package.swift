@@ -17,6 +17,7 @@ let package = Package(
         .target(name: "Diagnostics"),
         .target(name: "WebSocket"),
         .target(name: "SocketIO", dependencies: ["JSON"]),
+        .target(name: "Rules", dependencies: ["JSON"]),
 
         // The only code that makes syscalls.
         .target(name: "Transport", dependencies: ["COpenSSL"]),
@@ -33,6 +34,7 @@ let package = Package(
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "JSON", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "JSON"]),
         .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
