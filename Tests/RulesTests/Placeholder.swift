@@ -1,4 +1,0 @@
-import Testing
-@testable import Rules
-
-@Test func placeholder() { #expect(Bool(true)) }
