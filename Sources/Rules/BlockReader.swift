@@ -64,7 +64,7 @@ struct BlockReader {
         guard let text = string(key, required: required), let value = entries[key]?.value else { return nil }
         let scheme = text.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""
         guard text.contains("://"), schemes.contains(scheme) else {
-            fail(value.location, "`\(key)` must be a \(schemes.joined(separator: "/")) URL, found \"\(text)\"",
+            fail(value.location, "`\(key)` must be a URL (\(schemes.joined(separator: ", "))), found \"\(text)\"",
                  hint: "for example \"\(schemes[0])://host:port\"")
             return nil
         }
