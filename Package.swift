@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "Diagnostics"),
         .target(name: "WebSocket"),
         .target(name: "SocketIO", dependencies: ["JSON"]),
+        .target(name: "Rules", dependencies: ["JSON"]),
 
         // The only code that makes syscalls.
         .target(name: "Transport", dependencies: ["COpenSSL", "CSystem"]),
@@ -36,6 +37,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MojoBridgeCLI", "TestSupport", "JSON"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "JSON"]),
         .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,34 @@
+/// The `admin { }` block: the HTTP listener for health, metrics and inbound events.
+public struct AdminSettings: Sendable, Equatable {
+    /// `listen`: `host:port` (required), e.g. `"127.0.0.1:9090"`.
+    public var listen: String
+    /// `token`: bearer token required by the inbound event endpoint, if any.
+    public var token: SecretRef?
+
+    /// Settings from their values.
+    public init(listen: String, token: SecretRef? = nil) {
+        self.listen = listen
+        self.token = token
+    }
+
+    static let keys = ["listen", "token"]
+
+    static func read(_ reader: inout BlockReader) -> AdminSettings {
+        var listen = reader.string("listen", required: true) ?? ""
+        if !listen.isEmpty, hostPort(listen) == nil, let entry = reader.entry("listen") {
+            reader.fail(entry.value.location, "`listen` must be host:port, found \"\(listen)\"",
+                        hint: "for example \"127.0.0.1:9090\" or \"[::1]:9090\"")
+            listen = ""
+        }
+        return AdminSettings(listen: listen, token: reader.secret("token", allowCommand: false, required: false))
+    }
+
+    /// Splits `host:port` (IPv6 hosts in brackets); `nil` when malformed.
+    static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        let host = String(text[..<colon])
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
+}

@@ -1,0 +1,51 @@
+/// The `server { }` block: where MOJO is and how to reach it.
+public struct ServerSettings: Sendable, Equatable {
+    /// How the Socket.IO session reaches the server.
+    public enum Transport: String, Sendable, CaseIterable {
+        /// WebSocket only.
+        case websocket
+        /// HTTP long-polling only.
+        case polling
+        /// Long-polling first, upgraded to WebSocket when the server offers it.
+        case auto
+    }
+
+    /// `url`: `ws`, `wss`, `http` or `https` URL of the server (required).
+    public var url: String
+    /// `transport`: default `auto`.
+    public var transport: Transport
+    /// `ca_file`: extra CA bundle (PEM) to trust, resolved path; `nil` uses the system store.
+    public var caFile: String?
+    /// `connect_timeout`: default 10s.
+    public var connectTimeout: Duration
+    /// `reconnect_max_delay`: upper bound of the reconnection backoff; default 30s.
+    public var reconnectMaxDelay: Duration
+    /// Where the block starts.
+    public var location: SourceLocation?
+
+    /// Settings from their values.
+    public init(url: String, transport: Transport = .auto, caFile: String? = nil,
+                connectTimeout: Duration = .seconds(10), reconnectMaxDelay: Duration = .seconds(30),
+                location: SourceLocation? = nil) {
+        self.url = url
+        self.transport = transport
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
+        self.reconnectMaxDelay = reconnectMaxDelay
+        self.location = location
+    }
+
+    static let keys = ["url", "transport", "ca_file", "connect_timeout", "reconnect_max_delay"]
+
+    /// Reads a `server` block.
+    static func read(_ reader: inout BlockReader) -> ServerSettings {
+        let url = reader.url("url", schemes: ["ws", "wss", "http", "https"], required: true) ?? ""
+        return ServerSettings(
+            url: url,
+            transport: reader.enumeration("transport", default: .auto),
+            caFile: reader.path("ca_file", mustBeReadable: true),
+            connectTimeout: reader.duration("connect_timeout", default: .seconds(10)),
+            reconnectMaxDelay: reader.duration("reconnect_max_delay", default: .seconds(30)),
+            location: reader.block.location)
+    }
+}

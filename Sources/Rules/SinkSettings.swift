@@ -1,0 +1,85 @@
+/// A `sink NAME { }` block: somewhere events go and replies come from.
+public struct SinkSettings: Sendable, Equatable {
+    /// What to do when the sink's queue is full.
+    public enum WhenFull: String, Sendable, CaseIterable {
+        /// Stop reading from the source until there is room (back-pressure on the tenant session).
+        case block
+        /// Drop the oldest queued event, count it and log it.
+        case drop_oldest
+        /// Write overflow to the spool directory and feed it back in order.
+        case spill
+    }
+
+    /// The sink's kind and its own settings.
+    public enum Kind: Sendable, Equatable {
+        case pipe(PipeSinkSettings)
+        case webhook(WebhookSinkSettings)
+        case email(EmailSinkSettings)
+
+        /// `pipe`, `webhook` or `email`.
+        public var name: String {
+            switch self {
+            case .pipe: return "pipe"
+            case .webhook: return "webhook"
+            case .email: return "email"
+            }
+        }
+    }
+
+    /// The block's name, referenced by routes' `to`.
+    public var name: String
+    /// `type` and the keys that go with it.
+    public var kind: Kind
+    /// `queue`: events held in memory for this sink; default 1000.
+    public var queue: Int
+    /// `when_full`: default `block`.
+    public var whenFull: WhenFull
+    /// Where the block starts.
+    public var location: SourceLocation
+
+    /// Settings from their values.
+    public init(name: String, kind: Kind, queue: Int = 1000, whenFull: WhenFull = .block, location: SourceLocation) {
+        self.name = name
+        self.kind = kind
+        self.queue = queue
+        self.whenFull = whenFull
+        self.location = location
+    }
+
+    /// How a route's template is escaped for this sink: JSON string contents for JSON pipes and
+    /// webhooks, one text line for text pipes, mail body text for email (the subject uses `.header`).
+    public var templateEscaping: TemplateEscaping {
+        switch kind {
+        case .pipe(let pipe): return pipe.format == .json ? .json : .line
+        case .webhook: return .json
+        case .email: return .body
+        }
+    }
+
+    static let commonKeys = ["type", "queue", "when_full"]
+    static let kinds = ["pipe", "webhook", "email"]
+
+    /// Reads a `sink` block whose name was already checked; `nil` when `type` is missing or unknown.
+    static func read(_ reader: inout BlockReader, name: String) -> SinkSettings? {
+        let type = reader.word("type", choices: kinds, required: true)
+        let kind: Kind
+        switch type {
+        case "pipe":
+            reader.allow(PipeSinkSettings.keys)
+            kind = .pipe(PipeSinkSettings.read(&reader))
+        case "webhook":
+            reader.allow(WebhookSinkSettings.keys)
+            kind = .webhook(WebhookSinkSettings.read(&reader))
+        case "email":
+            reader.allow(EmailSinkSettings.keys)
+            kind = .email(EmailSinkSettings.read(&reader))
+        default:
+            reader.allow(PipeSinkSettings.keys + WebhookSinkSettings.keys + EmailSinkSettings.keys)
+            return nil
+        }
+        return SinkSettings(name: name, kind: kind,
+                            queue: reader.integer("queue", default: 1000, range: 1...1_000_000),
+                            whenFull: reader.enumeration("when_full", default: .block),
+                            location: reader.block.location)
+    }
+}
