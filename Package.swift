@@ -27,7 +27,10 @@ let package = Package(
         // MOJO typed events, token providers and the per-tenant session.
         .target(name: "Mojo", dependencies: ["JSON", "WebSocket", "SocketIO", "Transport", "Curl", "Diagnostics"]),
 
-        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Mojo", "Transport", "JSON", "Diagnostics"]),
+        // The router: rules -> sinks and sinks -> MOJO, echo suppression, mirroring; and the sinks.
+        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "JSON", "Diagnostics"]),
+
+        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Transport", "JSON", "Diagnostics"]),
 
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
@@ -38,6 +41,7 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MojoBridgeCLI", "TestSupport", "JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "JSON"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Rules", "Mojo", "TestSupport"]),
         .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

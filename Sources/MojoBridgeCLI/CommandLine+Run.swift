@@ -13,7 +13,9 @@ to pipes, webhooks and email by rule files, replies relayed back.
 
 commands:
   run    [--config FILE]                         run the daemon
-  check  [--config FILE] [--event FILE]          validate config and rules without network; exit 0 or 1
+  check  [--config FILE] [--event FILE] [--self USER]
+                                                 validate config and rules without network; exit 0 or 1;
+                                                 with --event, show the routes a sample event takes
   tail   CONN [--conversation ID]...             print MOJO events as JSON lines on stdout
   send   CONN --conversation ID [TEXT...]        send TEXT, or each stdin line; exit 0 when acknowledged
   pipe   CONN [--conversation ID] -- CMD ARG...  bridge a child process to MOJO
@@ -73,7 +75,24 @@ extension CommandLine {
                 printErr("run `mojo-bridge --help` for usage")
                 return .usage
             }
-        case "run", "check", "pipe", "spool":
+        case "check":
+            do throws(UsageError) {
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: CheckCommand.valued, switches: [])
+                guard parsed.positional.isEmpty, parsed.trailing == nil else { throw UsageError(description: "check takes no positional arguments") }
+                return CheckCommand.run(parsed)
+            } catch {
+                printErr("mojo-bridge check: \(error.description)")
+                return .usage
+            }
+        case "run":
+            do throws(UsageError) {
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: RunCommand.valued, switches: [])
+                return try RunCommand(args: parsed).run()
+            } catch {
+                printErr("mojo-bridge run: \(error.description)")
+                return .usage
+            }
+        case "pipe", "spool":
             printErr("mojo-bridge: '\(first)' is not implemented in this build yet")
             return .software
         default:

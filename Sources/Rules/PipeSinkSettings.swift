@@ -17,8 +17,14 @@ public struct PipeSinkSettings: Sendable, Equatable {
     public var per: Per
     /// `format`: default `json`.
     public var format: Format
+    /// `env`: extra environment for the child, `NAME=value` each (added to the daemon's, minus secrets).
+    public var environment: [String] = []
+    /// `dir`: working directory of the child (default: the daemon's).
+    public var directory: String?
+    /// `stop_grace`: how long a child may take to exit after its stdin closes and SIGTERM, before SIGKILL.
+    public var stopGrace: Duration = .seconds(5)
 
-    static let keys = ["command", "per", "format"]
+    static let keys = ["command", "per", "format", "env", "dir", "stop_grace"]
 
     static func read(_ reader: inout BlockReader) -> PipeSinkSettings {
         var command = reader.stringList("command", required: true) ?? []
@@ -28,7 +34,17 @@ public struct PipeSinkSettings: Sendable, Equatable {
         if command.isEmpty, let entry = reader.entry("command") {
             reader.fail(entry.value.location, "`command` is empty", hint: "command = [\"program\", \"arg\"]")
         }
-        return PipeSinkSettings(command: command, per: reader.enumeration("per", default: .conversation),
-                                format: reader.enumeration("format", default: .json))
+        var settings = PipeSinkSettings(command: command, per: reader.enumeration("per", default: .conversation),
+                                        format: reader.enumeration("format", default: .json))
+        let env = reader.stringList("env") ?? []
+        for item in env where !item.contains("=") || item.hasPrefix("=") {
+            if let entry = reader.entry("env") {
+                reader.fail(entry.value.location, "`env` entry `\(item)` is not NAME=value", hint: "env = [\"LANG=C.UTF-8\"]")
+            }
+        }
+        settings.environment = env
+        settings.directory = reader.path("dir", mustBeReadable: false)
+        settings.stopGrace = reader.duration("stop_grace", default: .seconds(5))
+        return settings
     }
 }

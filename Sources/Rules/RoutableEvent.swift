@@ -61,18 +61,26 @@ public struct RoutableEvent: Sendable, Equatable {
         guard envelope.objectValue != nil else { return .failure(EnvelopeError("the event is not a JSON object")) }
         guard let type = envelope["type"]?.stringValue else { return .failure(EnvelopeError("the event has no string `type`")) }
         guard let tenant = envelope["tenant"]?.stringValue else { return .failure(EnvelopeError("the event has no string `tenant`")) }
-        let data = envelope["data"] ?? .null
-        var event = RoutableEvent(tenant: tenant, type: type, data: data, direction: direction,
+        var event = RoutableEvent(tenant: tenant, type: type, payload: envelope["data"] ?? .null, direction: direction,
                                   selfUserId: selfUserId, eventId: envelope["id"]?.stringValue)
-        let message = data["message"]
-        event.conversationId = message?["conversationId"]?.stringValue ?? data["conversationId"]?.stringValue
-        event.senderId = message?["senderId"]?.stringValue ?? data["userId"]?.stringValue ?? data["senderId"]?.stringValue
-        event.messageType = message?["type"]?.stringValue ?? (type == "message:send" ? data["type"]?.stringValue ?? "TEXT" : nil)
-        event.content = message?["content"]?.stringValue ?? data["content"]?.stringValue
-        event.senderName = message?["sender"]?["name"]?.stringValue
-        event.createdAt = message?["createdAt"]?.stringValue ?? data["readAt"]?.stringValue
-            ?? data["timestamp"]?.stringValue ?? data["lastSeen"]?.stringValue ?? envelope["timestamp"]?.stringValue
+        if event.createdAt == nil { event.createdAt = envelope["timestamp"]?.stringValue }
         return .success(event)
+    }
+
+    /// An event from its seed name and payload, with the routing fields pulled out of the payload
+    /// (`message.conversationId` or `conversationId`, the sender, type, content, time).
+    public init(tenant: String, type: String, payload data: JSONValue, direction: Direction, selfUserId: String?,
+                eventId: String? = nil, sourceSink: String? = nil) {
+        self.init(tenant: tenant, type: type, data: data, direction: direction, selfUserId: selfUserId, eventId: eventId)
+        self.sourceSink = sourceSink
+        let message = data["message"]
+        conversationId = message?["conversationId"]?.stringValue ?? data["conversationId"]?.stringValue
+        senderId = message?["senderId"]?.stringValue ?? data["userId"]?.stringValue ?? data["senderId"]?.stringValue
+        messageType = message?["type"]?.stringValue ?? (type == "message:send" ? data["type"]?.stringValue ?? "TEXT" : nil)
+        content = message?["content"]?.stringValue ?? data["content"]?.stringValue
+        senderName = message?["sender"]?["name"]?.stringValue
+        createdAt = message?["createdAt"]?.stringValue ?? data["readAt"]?.stringValue
+            ?? data["timestamp"]?.stringValue ?? data["lastSeen"]?.stringValue
     }
 
     /// The event in the shared vocabulary: `id` (when known), `type`, `timestamp` (when known),

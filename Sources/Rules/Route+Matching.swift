@@ -2,7 +2,8 @@ extension Route {
     /// `nil` when `event` satisfies every criterion, else the first one it fails, in words:
     /// `conversation 222 not in [11111111-*]`. Criteria are checked in the order of
     /// `Config/GRAMMAR.md`: direction, source sink, tenant, events, conversation, message type,
-    /// sender (and self), content.
+    /// sender (and self), content. Commands from a sink (`direction == .fromSink`) are checked
+    /// up to the conversation only.
     public func failure(for event: RoutableEvent) -> String? {
         if !flow.allows(event.direction) {
             return "direction \(event.direction.rawValue) not allowed (direction = \(flow.rawValue))"
@@ -24,6 +25,9 @@ extension Route {
                 return "conversation \(conversation) not in \(Route.list(conversations))"
             }
         }
+        // Commands from a sink are authorised by direction, sink, tenant, kind and conversation; the
+        // filters below select which MOJO events reach a sink and do not apply to its replies.
+        if event.direction == .fromSink { return nil }
         if !messageTypes.isEmpty {
             guard let type = event.messageType else { return "event has no message type" }
             if !messageTypes.contains(where: { $0.uppercased() == type.uppercased() }) {

@@ -23,3 +23,20 @@ public enum FileReader {
         }
     }
 }
+
+/// Directory listings (config includes).
+public enum DirectoryReader {
+    /// The entry names of `path`, without `.` and `..`.
+    public static func list(path: String) -> Result<[String], IOError> {
+        guard let dir = opendir(path) else { return .failure(IOError(errno: errno, function: "opendir")) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names.sorted())
+    }
+}

@@ -1,0 +1,44 @@
+import JSON
+import Relay
+import Rules
+import Transport
+
+/// `mojo-bridge check`: validates the config and its rule files without touching the network;
+/// with `--event FILE`, shows which routes a sample event takes and what each sink would receive.
+enum CheckCommand {
+    static let valued: Set<String> = ["--config", "--event", "--self"]
+
+    static func run(_ args: ParsedArguments) -> ExitCode {
+        let path = args.last("--config") ?? env("MOJO_BRIDGE_CONFIG") ?? "/etc/mojo-bridge/bridge.conf"
+        let config: BridgeConfig
+        switch ConfigLoader.load(path: path, env: .system) {
+        case .failure(let errors):
+            for e in errors { printErr(e.description) }
+            printErr("\(path): \(errors.count) error\(errors.count == 1 ? "" : "s")")
+            return .failure
+        case .success(let c):
+            config = c
+        }
+        guard let eventPath = args.last("--event") else {
+            print("\(path): ok (\(config.tenants.count) tenant\(config.tenants.count == 1 ? "" : "s"), \(config.sinks.count) sink\(config.sinks.count == 1 ? "" : "s"), \(config.routes.count) route\(config.routes.count == 1 ? "" : "s"), \(config.files.count) file\(config.files.count == 1 ? "" : "s"))")
+            return .ok
+        }
+        let bytes: [UInt8]
+        switch FileReader.read(path: eventPath, maxBytes: 1 << 20) {
+        case .failure(let e): printErr("\(eventPath): \(e)"); return .noInput
+        case .success(let b): bytes = b
+        }
+        let json: JSONValue
+        do { json = try JSONValue(parsing: bytes) } catch {
+            printErr("\(eventPath): not valid JSON: \(error.description)")
+            return .dataError
+        }
+        let event: RoutableEvent
+        switch RoutableEvent.decode(envelope: json, direction: .toSink, selfUserId: args.last("--self")) {
+        case .failure(let e): printErr("\(eventPath): \(e.description)"); return .dataError
+        case .success(let ev): event = ev
+        }
+        for decision in config.explain(event) { print(decision.description) }
+        return .ok
+    }
+}

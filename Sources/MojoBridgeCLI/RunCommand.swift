@@ -1,0 +1,94 @@
+import Diagnostics
+import Mojo
+import Relay
+import Rules
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mojo-bridge run`: the daemon. SIGTERM/SIGINT stop it gracefully (a second one at once),
+/// SIGHUP reloads the configuration (a broken one is refused and the old one keeps running).
+final class RunCommand {
+    static let valued: Set<String> = ["--config", "--log-level", "--log-format", "--shutdown-timeout"]
+
+    private let runtime: Runtime
+    private let path: String
+    private var bridge: Bridge?
+    private let shutdownMs: Int
+
+    init(args: ParsedArguments) throws(UsageError) {
+        guard args.positional.isEmpty, args.trailing == nil else { throw UsageError(description: "run takes no positional arguments") }
+        path = args.last("--config") ?? env("MOJO_BRIDGE_CONFIG") ?? "/etc/mojo-bridge/bridge.conf"
+        runtime = try Runtime(args: args)
+        if let t = args.last("--shutdown-timeout") {
+            guard let ms = Duration.milliseconds(parsing: t) else { throw UsageError(description: "--shutdown-timeout: expected a duration like 10s") }
+            shutdownMs = ms
+        } else {
+            shutdownMs = 10_000
+        }
+    }
+
+    func run() -> ExitCode {
+        let config: BridgeConfig
+        switch ConfigLoader.load(path: path, env: .system) {
+        case .failure(let errors):
+            for e in errors { printErr(e.description) }
+            printErr("mojo-bridge run: \(path): \(errors.count) configuration error\(errors.count == 1 ? "" : "s"); not started")
+            return .config
+        case .success(let c):
+            config = c
+        }
+        var log = runtime.log
+        if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
+        if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }
+        let bridge = Bridge(config: config, loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
+                            sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, logger: log, config: config))
+        self.bridge = bridge
+        runtime.onStopSignal { [weak self] in self?.shutdown() }
+        try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
+        log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
+        bridge.start()
+        return runtime.run()
+    }
+
+    private func reload(_ log: Logger) {
+        log.info("SIGHUP: reloading configuration", [("config", path)])
+        switch ConfigLoader.load(path: path, env: .system) {
+        case .failure(let errors):
+            for e in errors { log.error("configuration error", [("error", e.description)]) }
+            log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
+        case .success(let c):
+            bridge?.reload(c)
+        }
+    }
+
+    private func shutdown() {
+        guard let bridge else { return runtime.finish(.ok) }
+        // Bound the whole shutdown: sinks get the grace period, then the process ends regardless.
+        runtime.loop.schedule(afterMilliseconds: shutdownMs + 2000) { [weak self] in
+            self?.runtime.log.warn("shutdown took too long; exiting")
+            self?.runtime.finish(.ok)
+        }
+        bridge.shutdown(graceMs: shutdownMs) { [weak self] in
+            // Let the DISCONNECT and close frames reach the server before the loop stops.
+            self?.runtime.loop.schedule(afterMilliseconds: 50) { self?.runtime.finish(.ok) }
+        }
+    }
+}
+
+/// The sink kinds this build has.
+enum SinkFactories {
+    static func make(loop: EventLoop, reaper: ChildReaper, logger: Logger, config: BridgeConfig) -> SinkFactory {
+        var hidden: Set<String> = ["MOJO_TOKEN"]
+        for t in config.tenants { if case .env(let name) = t.token { hidden.insert(name) } }
+        return { settings, host in
+            switch settings.kind {
+            case .pipe(let pipe):
+                return PipeSink(settings: settings, pipe: pipe, loop: loop, reaper: reaper, logger: logger, host: host, hiddenEnvironment: hidden)
+            case .webhook, .email:
+                return nil
+            }
+        }
+    }
+}

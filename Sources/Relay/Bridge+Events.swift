@@ -1,0 +1,87 @@
+import Diagnostics
+import JSON
+import Mojo
+import Rules
+import Transport
+
+extension Bridge {
+    public func sessionDidConnect(_ session: TenantSession, recovered: Bool) {
+        // Mirror presence: who is online now, after every (re)connect.
+        session.emit(.presenceGet)
+    }
+
+    public func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
+        // The session logs its own failures with the reason and the next delay.
+    }
+
+    /// A MOJO event: route it to the sinks that want it.
+    public func session(_ session: TenantSession, event name: String, data: UnsafeRawBufferPointer) {
+        guard !stopping, let tenant = session.configuration.tenant else { return }
+        stats.eventsIn += 1
+        let payload: JSONValue
+        do { payload = data.isEmpty ? .null : try JSONValue(parsing: data) } catch {
+            stats.malformedEvents += 1
+            log.warn("malformed event payload from server; dropped", [("tenant", tenant), ("event", name), ("error", error.description)])
+            return
+        }
+        let id = ids.next(tenant: tenant, type: name, data: data)
+        var event = RoutableEvent(tenant: tenant, type: name, payload: payload, direction: .toSink,
+                                  selfUserId: session.selfUserId, eventId: id)
+        var origin: OriginTracker.Origin?
+        switch name {
+        case "message:new" where event.senderId != nil && event.senderId == session.selfUserId:
+            if let c = event.conversationId, let text = event.content {
+                origin = origins.echo(tenant: tenant, conversation: c, content: text)
+            }
+        case "message:sent":
+            _ = origins.answered(tenant: tenant, conversation: event.conversationId)
+        case "message:error":
+            let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
+            log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
+                                                   ("error", payload["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
+            // The sink that sent it hears the error, whatever the routes say.
+            if let answered, let sink = sinks[answered.sink] {
+                sink.deliver(delivery(event, data: data, route: "", to: nil, hops: answered.hops))
+            }
+            origin = answered
+        case "conversation:error":
+            log.warn("conversation error from server", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
+                                                         ("error", payload["error"]?.stringValue ?? "")])
+        default:
+            break
+        }
+        let hops = origin?.hops ?? 0
+        if hops >= maxHops {
+            stats.loopsStopped += 1
+            log.info("not relayed: reply chain too long (loop guard)", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("hops", String(hops))])
+            return
+        }
+        event.sourceSink = origin?.sink
+        for route in config.match(event) {
+            for sinkName in route.sinks where sinkName != origin?.sink {
+                guard let sink = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
+                sink.deliver(delivery(event, data: data, route: route.name, to: (route, settings), hops: hops))
+                stats.deliveries += 1
+                if log.enabled(.debug) {
+                    log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
+                                            ("sink", sinkName), ("event", name), ("id", id)])
+                }
+            }
+        }
+    }
+
+    /// What a sink receives: the envelope with the server's bytes spliced in unchanged, or the
+    /// route's template rendered for the sink.
+    func delivery(_ event: RoutableEvent, data: UnsafeRawBufferPointer, route: String, to target: (Route, SinkSettings)?, hops: Int) -> Delivery {
+        var payload: [UInt8] = []
+        if let (route, settings) = target, route.template != nil || settings.templateEscaping != .json {
+            payload = Array(route.render(event, for: settings).utf8)
+        } else {
+            payload.reserveCapacity(data.count + 160)
+            Envelope.encode(id: event.eventId ?? "", type: event.type, timestamp: Timestamp.nowISO8601(), tenant: event.tenant,
+                            data: data, into: &payload)
+        }
+        return Delivery(eventId: event.eventId ?? "", tenant: event.tenant, route: route, type: event.type,
+                        conversationId: event.conversationId, payload: payload, hops: hops)
+    }
+}

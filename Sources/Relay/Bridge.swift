@@ -1,0 +1,146 @@
+import Curl
+import Diagnostics
+import Mojo
+import Rules
+import SocketIO
+import Transport
+
+/// The daemon's core: one `TenantSession` per configured tenant, the sinks, and the routes
+/// between them in both directions. Runs on one event loop.
+public final class Bridge: TenantSessionDelegate, SinkHost {
+    /// The configuration in force.
+    public internal(set) var config: BridgeConfig
+    let loop: EventLoop
+    let reaper: ChildReaper
+    let curl: CurlMulti?
+    let log: Logger
+    let makeSink: SinkFactory
+    var sessions: [String: TenantSession] = [:]
+    var sinks: [String: Sink] = [:]
+    var retiring: [ObjectIdentifier: Sink] = [:]
+    var origins = OriginTracker()
+    var typing = TypingLimiter()
+    var ids = EventIDGenerator()
+    var stopping = false
+    /// Sink replies may trigger at most this many further hops (a bot answering a bot answering a
+    /// bot...): events with more are not delivered. Two sinks can never ping-pong forever.
+    public var maxHops = 2
+    /// Counters for logs and metrics.
+    public internal(set) var stats = Stats()
+
+    /// Counters of what the bridge did.
+    public struct Stats: Sendable {
+        public var eventsIn = 0
+        public var deliveries = 0
+        public var commandsIn = 0
+        public var commandsDropped = 0
+        public var loopsStopped = 0
+        public var malformedEvents = 0
+    }
+
+    /// Creates the bridge; `start()` opens the sessions and the sinks.
+    public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger,
+                sinkFactory: @escaping SinkFactory) {
+        self.config = config
+        self.loop = loop
+        self.reaper = reaper
+        self.curl = curl
+        self.log = logger
+        self.makeSink = sinkFactory
+    }
+
+    /// Starts every sink, then every tenant session.
+    public func start() {
+        for settings in config.sinks { startSink(settings) }
+        for tenant in config.tenants { startSession(tenant) }
+        log.info("bridge started", [("tenants", String(config.tenants.count)), ("sinks", String(sinks.count)),
+                                    ("routes", String(config.routes.count))])
+    }
+
+    /// Stops taking work, stops the sinks (each finishing or keeping what is in flight within
+    /// `graceMs`), then disconnects every session; `done` runs once, on the loop.
+    public func shutdown(graceMs: Int, _ done: @escaping () -> Void) {
+        guard !stopping else { return }
+        stopping = true
+        log.info("shutting down", [("grace_ms", String(graceMs))])
+        var remaining = sinks.count
+        let finish = { [self] in
+            for (_, s) in sessions { s.stop() }
+            sessions.removeAll()
+            log.info("stopped")
+            done()
+        }
+        if remaining == 0 { return finish() }
+        let all = sinks
+        sinks.removeAll()
+        for (_, sink) in all {
+            retire(sink, graceMs: graceMs) {
+                remaining -= 1
+                if remaining == 0 { finish() }
+            }
+        }
+    }
+
+    /// Stops a sink, keeping it alive until it has finished stopping (its children exiting).
+    func retire(_ sink: Sink, graceMs: Int, _ done: @escaping () -> Void) {
+        let id = ObjectIdentifier(sink)
+        retiring[id] = sink
+        sink.stop(graceMs: graceMs) { [weak self] in
+            self?.retiring[id] = nil
+            done()
+        }
+    }
+
+    /// Whether every session is connected (readiness).
+    public var allConnected: Bool { !sessions.isEmpty && sessions.values.allSatisfy(\.isConnected) }
+
+    /// The sessions by tenant id (read-only use: metrics, readiness).
+    public var tenantSessions: [String: TenantSession] { sessions }
+
+    func startSink(_ settings: SinkSettings) {
+        guard let sink = makeSink(settings, self) else {
+            log.error("sink kind not available in this build; its routes deliver nothing", [("sink", settings.name), ("type", settings.kind.name)])
+            return
+        }
+        sinks[settings.name] = sink
+    }
+
+    func startSession(_ tenant: TenantSettings) {
+        let configuration: SessionConfiguration
+        do {
+            configuration = try SessionConfiguration(server: config.server, tenant: tenant, join: config.conversationsToJoin(tenant: tenant.id))
+        } catch {
+            log.error("tenant not started: bad server URL", [("tenant", tenant.id), ("error", error.description)])
+            return
+        }
+        let session = TenantSession(configuration: configuration, loop: loop, curl: curl,
+                                    reaper: reaper, logger: log, delegate: self)
+        sessions[tenant.id] = session
+        session.start()
+    }
+}
+
+extension SessionConfiguration {
+    /// A session configuration from the daemon's config. The URL was validated by the loader.
+    init(server: ServerSettings, tenant: TenantSettings, join: [String]) throws(ServerURLError) {
+        let url = try ServerURL(server.url)
+        let token: TokenSource
+        switch tenant.token {
+        case .env(let name): token = .environment(name)
+        case .file(let path): token = .file(path)
+        case .command(let argv): token = .command(argv)
+        }
+        self.init(url: url, tenant: tenant.id, token: token)
+        switch server.transport {
+        case .websocket: transport = .websocket
+        case .polling: transport = .polling
+        case .auto: transport = .auto
+        }
+        tls.caFile = server.caFile
+        connectTimeoutMs = Int(server.connectTimeout.components.seconds * 1000 + server.connectTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let cap = Int(server.reconnectMaxDelay.components.seconds * 1000)
+        backoff = ReconnectBackoff(base: 1000, max: max(1000, cap), randomization: 0.5)
+        authBackoff = ReconnectBackoff(base: 5000, max: max(5000, cap * 2), randomization: 0.5)
+        conversations = join
+    }
+}

@@ -1,0 +1,220 @@
+import Diagnostics
+import Mojo
+import Rules
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One supervised child process of a pipe sink: events go down its stdin one line each, its
+/// stdout lines come back as commands, its stderr goes to the log. A child that exits is
+/// restarted with backoff; deliveries wait in a bounded queue meanwhile.
+final class PipeChild {
+    struct Options {
+        var sink: String
+        var argv: [String]
+        var environment: [String]
+        var directory: String?
+        var queueLimit: Int
+        var stopGraceMs: Int
+        var maxLineBytes = 1 << 20
+        /// A child that lives shorter than this counts as a crash for the crash-loop report.
+        var minUptimeMs = 5_000
+    }
+
+    private enum Phase { case running, waitingRestart, stopping, stopped }
+
+    let key: String
+    let options: Options
+    /// The tenant and conversation this child is bound to (per-conversation children).
+    let boundTenant: String?
+    let boundConversation: String?
+    private let loop: EventLoop
+    private let reaper: ChildReaper
+    private let log: Logger
+    private weak var host: SinkHost?
+    private var phase = Phase.stopped
+    private var process: ChildProcess?
+    private var stdin: FDWriter?
+    private var stdout: LineReader?
+    private var stderr: LineReader?
+    private var queue: [Delivery] = []
+    private var head = 0
+    private var startedAt = Deadline(nanoseconds: 0)
+    private var quickExits = 0
+    private var restartTimer: TimerID?
+    private var killTimer: TimerID?
+    private var onStopped: (() -> Void)?
+    private var last: (tenant: String?, conversation: String?, hops: Int) = (nil, nil, 0)
+    /// Deliveries dropped because the queue was full.
+    private(set) var dropped = 0
+    /// Lines written to the child.
+    private(set) var written = 0
+    /// Output lines that were not valid commands.
+    private(set) var badLines = 0
+
+    init(key: String, options: Options, tenant: String?, conversation: String?, loop: EventLoop, reaper: ChildReaper,
+         log: Logger, host: SinkHost?) {
+        self.key = key
+        self.options = options
+        self.boundTenant = tenant
+        self.boundConversation = conversation
+        self.loop = loop
+        self.reaper = reaper
+        self.log = log
+        self.host = host
+        last = (tenant, conversation, 0)
+        spawn()
+    }
+
+    var queued: Int { queue.count - head }
+
+    /// Queues one delivery (dropping the oldest when the queue is full) and writes what the child can take.
+    func enqueue(_ d: Delivery) {
+        guard phase != .stopping && phase != .stopped else { return }
+        if queued >= options.queueLimit {
+            head += 1
+            dropped += 1
+            if dropped == 1 || dropped % 1000 == 0 {
+                log.warn("pipe queue full: dropped the oldest event", [("dropped_total", String(dropped)), ("limit", String(options.queueLimit))])
+            }
+        }
+        queue.append(d)
+        pump()
+    }
+
+    /// Writes queued lines while the pipe takes them (a slow child slows only itself).
+    private func pump() {
+        guard phase == .running, let stdin else { return }
+        var line: [UInt8] = []
+        while head < queue.count && stdin.pendingBytes < 65_536 && !stdin.hasFailed {
+            let d = queue[head]
+            head += 1
+            line.removeAll(keepingCapacity: true)
+            line.append(contentsOf: d.payload)
+            line.append(0x0A)
+            stdin.write(line)
+            written += 1
+            last = (d.tenant, d.conversationId ?? boundConversation, d.hops)
+        }
+        if head > 1024 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        } else if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        }
+    }
+
+    private func spawn() {
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(argv: options.argv, environment: options.environment, directory: options.directory,
+                                     pipes: [.stdin, .stdout, .stderr])
+        } catch {
+            log.error("cannot start pipe child", [("command", options.argv.first ?? ""), ("error", error.description)])
+            return scheduleRestart()
+        }
+        process = child
+        startedAt = loop.now
+        phase = .running
+        let writer = FDWriter(fd: child.stdinFD, loop: loop)
+        writer.onDrain = { [weak self] in self?.pump() }
+        writer.onError = { [weak self] e in
+            // EPIPE: the child closed its stdin or died; its exit is reported by the reaper.
+            self?.log.debug("pipe child stdin closed", [("error", e.description)])
+        }
+        stdin = writer
+        stdout = LineReader(fd: child.stdoutFD, maxLineBytes: options.maxLineBytes, loop: loop, onInput: { [weak self] in self?.output($0) }, onEnd: { _ in })
+        stderr = LineReader(fd: child.stderrFD, maxLineBytes: 16_384, loop: loop, onInput: { [weak self] input in
+            guard let self else { return }
+            switch input {
+            case .line(let bytes): self.log.info("child stderr", [("line", String(decoding: bytes, as: UTF8.self))])
+            case .oversized(let n): self.log.info("child stderr: long line skipped", [("bytes", String(n))])
+            }
+        }, onEnd: { _ in })
+        log.info("pipe child started", [("pid", String(child.pid)), ("command", options.argv.first ?? "")])
+        let pid = child.pid
+        reaper.onExit(of: pid) { [weak self] status in self?.exited(pid: pid, status) }
+        pump()
+    }
+
+    /// One line the child printed: a command (JSON) or plain text for the bound conversation.
+    private func output(_ input: LineReader.Input) {
+        switch input {
+        case .oversized(let n):
+            badLines += 1
+            log.warn("line from child dropped: too long", [("bytes", String(n)), ("limit", String(options.maxLineBytes))])
+        case .line(let raw):
+            var bytes = Array(raw)
+            if bytes.last == 0x0D { bytes.removeLast() }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            do {
+                let inbound = try Envelope.parseCommand(bytes, defaultConversation: boundConversation ?? last.conversation, plainText: true)
+                host?.sink(options.sink, sent: inbound, context: ReplyContext(tenant: boundTenant ?? last.tenant,
+                                                                              conversationId: boundConversation ?? last.conversation, hops: last.hops))
+            } catch {
+                badLines += 1
+                log.warn("line from child dropped", [("reason", error.description),
+                                                     ("line", String(decoding: bytes.prefix(200), as: UTF8.self))])
+            }
+        }
+    }
+
+    private func exited(pid: pid_t, _ status: ChildExit) {
+        guard process?.pid == pid else { return }
+        stdin?.cancel()
+        stdin = nil
+        stdout?.cancel(); stdout = nil
+        stderr?.cancel(); stderr = nil
+        process = nil
+        if phase == .stopping {
+            if let killTimer { loop.cancel(killTimer) }
+            log.info("pipe child stopped", [("status", status.description)])
+            phase = .stopped
+            onStopped?()
+            onStopped = nil
+            return
+        }
+        let uptime = Int((loop.now.nanoseconds &- startedAt.nanoseconds) / 1_000_000)
+        quickExits = uptime < options.minUptimeMs ? quickExits + 1 : 0
+        if quickExits >= 3 {
+            log.error("pipe child is crash-looping", [("status", status.description), ("quick_exits", String(quickExits)), ("queued", String(queued))])
+        } else {
+            log.warn("pipe child exited; restarting", [("status", status.description), ("queued", String(queued))])
+        }
+        scheduleRestart()
+    }
+
+    private func scheduleRestart() {
+        phase = .waitingRestart
+        // 0.1 s, 0.2 s, 0.4 s ... capped at 30 s while the child keeps dying young.
+        let delay = min(30_000, 100 << min(quickExits, 9))
+        restartTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in
+            guard let self, self.phase == .waitingRestart else { return }
+            self.spawn()
+        }
+    }
+
+    /// Stops the child: EOF on stdin and SIGTERM, SIGKILL after the grace period; `done` once it
+    /// has exited. Queued deliveries not yet written are reported as lost in the log.
+    func stop(_ done: @escaping () -> Void) {
+        if let restartTimer { loop.cancel(restartTimer) }
+        if queued > 0 { log.warn("pipe child stopping with undelivered events", [("queued", String(queued))]) }
+        guard let process, phase == .running else {
+            phase = .stopped
+            return done()
+        }
+        phase = .stopping
+        onStopped = done
+        stdin?.cancel()
+        stdin = nil
+        process.closeStdin()
+        process.signal(SIGTERM)
+        killTimer = loop.schedule(afterMilliseconds: options.stopGraceMs) { [weak self] in
+            guard let self, self.phase == .stopping, let p = self.process else { return }
+            self.log.warn("pipe child ignored SIGTERM; killing it", [("pid", String(p.pid)), ("grace_ms", String(self.options.stopGraceMs))])
+            p.signal(SIGKILL)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Diagnostics
+import Rules
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `type = pipe`: events to child processes, one per conversation or one per route.
+public final class PipeSink: Sink {
+    public let name: String
+    private let settings: PipeSinkSettings
+    private let loop: EventLoop
+    private let reaper: ChildReaper
+    private let log: Logger
+    private weak var host: SinkHost?
+    private let options: PipeChild.Options
+    private var children: [String: PipeChild] = [:]
+    private var stopped = false
+
+    /// Creates the sink; children start on their first delivery. `hiddenEnvironment` names
+    /// variables that must not reach children (tokens and secrets the daemon was given).
+    public init(settings: SinkSettings, pipe: PipeSinkSettings, loop: EventLoop, reaper: ChildReaper, logger: Logger,
+                host: SinkHost, hiddenEnvironment: Set<String>) {
+        self.name = settings.name
+        self.settings = pipe
+        self.loop = loop
+        self.reaper = reaper
+        self.log = logger.with("sink", settings.name)
+        self.host = host
+        var env: [String] = []
+        var i = 0
+        while let entry = environ[i] {
+            let kv = String(cString: entry)
+            let key = kv.split(separator: "=", maxSplits: 1).first.map(String.init) ?? kv
+            if !hiddenEnvironment.contains(key) { env.append(kv) }
+            i += 1
+        }
+        env.append("MOJO_BRIDGE_SINK=\(settings.name)")
+        env.append(contentsOf: pipe.environment)
+        let grace = pipe.stopGrace.components
+        options = PipeChild.Options(sink: settings.name, argv: pipe.command, environment: env, directory: pipe.directory,
+                                    queueLimit: settings.queue,
+                                    stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
+    }
+
+    public func deliver(_ delivery: Delivery) {
+        guard !stopped else { return }
+        let perConversation = settings.per == .conversation
+        let key = perConversation ? delivery.tenant + "/" + (delivery.conversationId ?? "-") : delivery.route
+        if let child = children[key] { return child.enqueue(delivery) }
+        var opts = options
+        if perConversation {
+            opts.environment.append("MOJO_TENANT=\(delivery.tenant)")
+            if let c = delivery.conversationId { opts.environment.append("MOJO_CONVERSATION=\(c)") }
+        }
+        let childLog = log.with(perConversation ? "conversation" : "route", perConversation ? (delivery.conversationId ?? "-") : delivery.route)
+        let child = PipeChild(key: key, options: opts, tenant: perConversation ? delivery.tenant : nil,
+                              conversation: perConversation ? delivery.conversationId : nil,
+                              loop: loop, reaper: reaper, log: childLog, host: host)
+        children[key] = child
+        child.enqueue(delivery)
+    }
+
+    public func stop(graceMs: Int, _ done: @escaping () -> Void) {
+        stopped = true
+        var remaining = children.count
+        if remaining == 0 { return done() }
+        for (_, child) in children {
+            child.stop {
+                remaining -= 1
+                if remaining == 0 { done() }
+            }
+        }
+    }
+
+    /// Children running now (for metrics and tests).
+    public var childCount: Int { children.count }
+}

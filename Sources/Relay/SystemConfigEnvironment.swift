@@ -1,0 +1,20 @@
+import Rules
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ConfigEnvironment {
+    /// The real file system and process environment.
+    public static let system = ConfigEnvironment(
+        readFile: { path in
+            FileReader.read(path: path, maxBytes: 4 << 20).mapError { AccessError(Self.reason($0)) }
+        },
+        listDirectory: { path in
+            DirectoryReader.list(path: path).mapError { AccessError(Self.reason($0)) }
+        },
+        environment: { name in getenv(name).map { String(cString: $0) } }
+    )
+
+    private static func reason(_ e: IOError) -> String { String(cString: strerror(e.errno)) }
+}
