@@ -18,7 +18,8 @@ commands:
                                                  with --event, show the routes a sample event takes
   tail   CONN [--conversation ID]...             print MOJO events as JSON lines on stdout
   send   CONN --conversation ID [TEXT...]        send TEXT, or each stdin line; exit 0 when acknowledged
-  pipe   CONN [--conversation ID] -- CMD ARG...  bridge a child process to MOJO
+  pipe   CONN [--conversation ID]... [--format json|text] [--events KINDS] [--include-self] -- CMD ARG...
+                                                 bridge a child process to MOJO (no shell; exits with its status)
   spool  [--config FILE] list|retry|drop ...     inspect the durable spool
 
 connection options (CONN):
@@ -92,7 +93,15 @@ extension CommandLine {
                 printErr("mojo-bridge run: \(error.description)")
                 return .usage
             }
-        case "pipe", "spool":
+        case "pipe":
+            do throws(UsageError) {
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: PipeCommand.valued, switches: PipeCommand.switches)
+                return try PipeCommand(args: parsed).run()
+            } catch {
+                printErr("mojo-bridge pipe: \(error.description)")
+                return .usage
+            }
+        case "spool":
             printErr("mojo-bridge: '\(first)' is not implemented in this build yet")
             return .software
         default:

@@ -1,28 +1,32 @@
 /// Process exit codes. Each failure class a script may want to branch on has its own code;
-/// the numbers follow sysexits(3) where one fits.
-enum ExitCode: Int32 {
+/// the numbers follow sysexits(3) where one fits. `pipe` passes its child's status through.
+struct ExitCode: Equatable {
+    let rawValue: Int32
+    /// Any status (the `pipe` child's).
+    init(raw: Int32) { rawValue = raw }
+
     /// Success.
-    case ok = 0
+    static let ok = ExitCode(raw: 0)
     /// The server refused the request (`message:error` for `send`), or `check` found errors.
-    case failure = 1
+    static let failure = ExitCode(raw: 1)
     /// Bad command line (EX_USAGE).
-    case usage = 64
+    static let usage = ExitCode(raw: 64)
     /// Malformed data from the server (EX_DATAERR).
-    case dataError = 65
+    static let dataError = ExitCode(raw: 65)
     /// An input file (token file, config) is missing or unreadable (EX_NOINPUT).
-    case noInput = 66
+    static let noInput = ExitCode(raw: 66)
     /// The host is unreachable or refused the connection (EX_UNAVAILABLE).
-    case unavailable = 69
+    static let unavailable = ExitCode(raw: 69)
     /// A bug: an internal invariant broke, or the feature is not built yet (EX_SOFTWARE).
-    case software = 70
+    static let software = ExitCode(raw: 70)
     /// Timed out waiting for the server (EX_TEMPFAIL).
-    case timeout = 75
+    static let timeout = ExitCode(raw: 75)
     /// The server answered the WebSocket upgrade or polling request with an HTTP error (EX_PROTOCOL).
-    case protocolError = 76
+    static let protocolError = ExitCode(raw: 76)
     /// The server refused the credentials: CONNECT_ERROR with its message (EX_NOPERM).
-    case authRefused = 77
+    static let authRefused = ExitCode(raw: 77)
     /// The configuration is invalid (EX_CONFIG).
-    case config = 78
+    static let config = ExitCode(raw: 78)
     /// The TLS handshake failed (certificate, hostname, protocol).
-    case tls = 80
+    static let tls = ExitCode(raw: 80)
 }

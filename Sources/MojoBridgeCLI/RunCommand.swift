@@ -70,10 +70,7 @@ final class RunCommand {
             self?.runtime.log.warn("shutdown took too long; exiting")
             self?.runtime.finish(.ok)
         }
-        bridge.shutdown(graceMs: shutdownMs) { [weak self] in
-            // Let the DISCONNECT and close frames reach the server before the loop stops.
-            self?.runtime.loop.schedule(afterMilliseconds: 50) { self?.runtime.finish(.ok) }
-        }
+        bridge.shutdown(graceMs: shutdownMs) { [weak self] in self?.runtime.finish(.ok) }
     }
 }
 

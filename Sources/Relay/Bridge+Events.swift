@@ -8,6 +8,7 @@ extension Bridge {
     public func sessionDidConnect(_ session: TenantSession, recovered: Bool) {
         // Mirror presence: who is online now, after every (re)connect.
         session.emit(.presenceGet)
+        fireSettled(force: false)
     }
 
     public func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
@@ -35,6 +36,7 @@ extension Bridge {
             }
         case "message:sent":
             _ = origins.answered(tenant: tenant, conversation: event.conversationId)
+            defer { fireSettled(force: false) }
         case "message:error":
             let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
             log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
@@ -44,6 +46,7 @@ extension Bridge {
                 sink.deliver(delivery(event, data: data, route: "", to: nil, hops: answered.hops))
             }
             origin = answered
+            defer { fireSettled(force: false) }
         case "conversation:error":
             log.warn("conversation error from server", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
                                                          ("error", payload["error"]?.stringValue ?? "")])

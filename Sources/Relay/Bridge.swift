@@ -18,6 +18,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var sessions: [String: TenantSession] = [:]
     var sinks: [String: Sink] = [:]
     var retiring: [ObjectIdentifier: Sink] = [:]
+    var settledWaiters: [() -> Void] = []
     var origins = OriginTracker()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
@@ -91,6 +92,24 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         }
     }
 
+    /// Calls `done` once every session is connected with nothing buffered and every message a sink
+    /// sent has been answered by the server (`message:sent` or `message:error`), or after
+    /// `timeoutMs`: lets `pipe` end only after its child's last words reached MOJO.
+    public func whenSettled(timeoutMs: Int, _ done: @escaping () -> Void) {
+        settledWaiters.append(done)
+        loop.schedule(afterMilliseconds: timeoutMs) { [weak self] in self?.fireSettled(force: true) }
+        fireSettled(force: false)
+    }
+
+    func fireSettled(force: Bool) {
+        guard !settledWaiters.isEmpty else { return }
+        let settled = sessions.values.allSatisfy { $0.isConnected && $0.bufferedEmits == 0 } && origins.count == 0
+        guard settled || force else { return }
+        let waiters = settledWaiters
+        settledWaiters.removeAll()
+        for w in waiters { w() }
+    }
+
     /// Whether every session is connected (readiness).
     public var allConnected: Bool { !sessions.isEmpty && sessions.values.allSatisfy(\.isConnected) }
 
@@ -134,6 +153,7 @@ extension SessionConfiguration {
         switch server.transport {
         case .websocket: transport = .websocket
         case .polling: transport = .polling
+        case .upgrade: transport = .upgrade
         case .auto: transport = .auto
         }
         tls.caFile = server.caFile

@@ -20,6 +20,10 @@ final class PipeChild {
         var maxLineBytes = 1 << 20
         /// A child that lives shorter than this counts as a crash for the crash-loop report.
         var minUptimeMs = 5_000
+        /// Restart a child that exits (a daemon's sink); false for `mojo-bridge pipe`, which ends with its child.
+        var restart = true
+        /// Called when a child exits and is not restarted.
+        var onExit: ((ChildExit) -> Void)?
     }
 
     private enum Phase { case running, waitingRestart, stopping, stopped }
@@ -163,6 +167,8 @@ final class PipeChild {
 
     private func exited(pid: pid_t, _ status: ChildExit) {
         guard process?.pid == pid else { return }
+        // Its last lines are in the pipe already: take them before anything else happens.
+        stdout?.drainNow()
         stdin?.cancel()
         stdin = nil
         stdout?.cancel(); stdout = nil
@@ -174,6 +180,12 @@ final class PipeChild {
             phase = .stopped
             onStopped?()
             onStopped = nil
+            return
+        }
+        guard options.restart else {
+            log.info("pipe child exited", [("status", status.description)])
+            phase = .stopped
+            options.onExit?(status)
             return
         }
         let uptime = Int((loop.now.nanoseconds &- startedAt.nanoseconds) / 1_000_000)

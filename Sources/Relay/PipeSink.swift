@@ -13,7 +13,7 @@ public final class PipeSink: Sink {
     private let reaper: ChildReaper
     private let log: Logger
     private weak var host: SinkHost?
-    private let options: PipeChild.Options
+    private var options: PipeChild.Options
     private var children: [String: PipeChild] = [:]
     private var stopped = false
 
@@ -41,6 +41,23 @@ public final class PipeSink: Sink {
         options = PipeChild.Options(sink: settings.name, argv: pipe.command, environment: env, directory: pipe.directory,
                                     queueLimit: settings.queue,
                                     stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// Children are not restarted; `handler` hears the first exit (the `pipe` subcommand).
+    public func endWithChild(_ handler: @escaping (ChildExit) -> Void) {
+        options.restart = false
+        options.onExit = handler
+    }
+
+    /// Starts the child now rather than at the first delivery (per-route sinks only).
+    /// A per-route child bound to `conversation` takes plain-text lines as messages to it.
+    public func startNow(route: String, tenant: String, conversation: String?) {
+        guard settings.per == .route, children[route] == nil else { return }
+        var opts = options
+        opts.environment.append("MOJO_TENANT=\(tenant)")
+        if let conversation { opts.environment.append("MOJO_CONVERSATION=\(conversation)") }
+        children[route] = PipeChild(key: route, options: opts, tenant: tenant, conversation: conversation, loop: loop, reaper: reaper,
+                                    log: log.with("route", route), host: host)
     }
 
     public func deliver(_ delivery: Delivery) {

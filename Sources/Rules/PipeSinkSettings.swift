@@ -26,6 +26,17 @@ public struct PipeSinkSettings: Sendable, Equatable {
 
     static let keys = ["command", "per", "format", "env", "dir", "stop_grace"]
 
+    /// Settings built in code (the `pipe` subcommand).
+    public init(command: [String], per: Per, format: Format, environment: [String] = [], directory: String? = nil,
+                stopGrace: Duration = .seconds(5)) {
+        self.command = command
+        self.per = per
+        self.format = format
+        self.environment = environment
+        self.directory = directory
+        self.stopGrace = stopGrace
+    }
+
     static func read(_ reader: inout BlockReader) -> PipeSinkSettings {
         var command = reader.stringList("command", required: true) ?? []
         if let first = command.first, first.contains("/"), !first.hasPrefix("/") {

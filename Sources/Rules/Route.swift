@@ -48,6 +48,27 @@ public struct Route: Sendable, Equatable {
     /// `continue`: keep looking at later routes after this one matched (default false).
     public var continues: Bool
 
+    /// A route built in code (the `pipe` subcommand); every criterion defaults to "any".
+    public init(name: String, location: SourceLocation = SourceLocation(file: "<command line>", line: 1, column: 1),
+                tenants: [String] = [], conversations: [String] = [], events: Set<EventKind> = [.message],
+                messageTypes: [String] = [], senders: [String] = [], includeSelf: Bool = false,
+                content: ContentPattern? = nil, sinks: [String], flow: Flow = .both, template: Template? = nil,
+                continues: Bool = false) {
+        self.name = name
+        self.location = location
+        self.tenants = tenants
+        self.conversations = conversations
+        self.events = events
+        self.messageTypes = messageTypes
+        self.senders = senders
+        self.includeSelf = includeSelf
+        self.content = content
+        self.sinks = sinks
+        self.flow = flow
+        self.template = template
+        self.continues = continues
+    }
+
     static let keys = ["tenant", "conversation", "events", "message_type", "sender", "include_self",
                        "content", "to", "direction", "template", "continue"]
 

@@ -6,7 +6,9 @@ public struct ServerSettings: Sendable, Equatable {
         case websocket
         /// HTTP long-polling only.
         case polling
-        /// Long-polling first, upgraded to WebSocket when the server offers it.
+        /// Long-polling first, upgraded to WebSocket when the server offers it (socket.io-client's default).
+        case upgrade
+        /// WebSocket; when the WebSocket upgrade itself is refused (a proxy), polling with upgrade.
         case auto
     }
 

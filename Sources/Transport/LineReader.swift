@@ -66,6 +66,16 @@ public final class LineReader {
         split()
     }
 
+    /// Reads and delivers whatever is available right now (until the pipe would block or ends),
+    /// e.g. the last lines of a child that just exited, before the loop gets to them.
+    public func drainNow() {
+        guard !finished else { return }
+        let wasPaused = paused
+        paused = false
+        while !finished && readOnce() {}
+        paused = wasPaused
+    }
+
     /// Stops reading for good; `onEnd` is not called.
     public func cancel() {
         finished = true
