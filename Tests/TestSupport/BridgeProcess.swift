@@ -67,13 +67,13 @@ public final class BridgeProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits until stderr contains `text`.
+    /// Waits until stderr contains `text` at least `occurrences` times.
     @discardableResult
-    public func waitForStderr(_ text: String, timeout: Double = 10) -> Bool {
+    public func waitForStderr(_ text: String, occurrences: Int = 1, timeout: Double = 10) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         changed.lock()
         defer { changed.unlock() }
-        while !stderr.contains(text) {
+        while stderr.components(separatedBy: text).count - 1 < occurrences {
             if Date() >= deadline { return false }
             _ = changed.wait(until: deadline)
         }

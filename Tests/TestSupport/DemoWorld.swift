@@ -61,3 +61,33 @@ public struct DemoWorld: Sendable {
     /// The server's base URL.
     public var url: String { server.url }
 }
+
+extension DemoWorld {
+    /// The sequence number of the newest event clients sent (a starting point for `clientEvents`).
+    public func latestEventSeq() throws -> Int {
+        try control.get("/control/client-events?since=-1")["next"]?.intValue ?? 0
+    }
+
+    /// Events clients sent after `since`, optionally only `name`, waiting up to `wait` seconds for one.
+    public func clientEvents(since: Int, name: String? = nil, wait: Int = 10) throws -> [JSONValue] {
+        var path = "/control/client-events?since=\(since)&wait=\(wait)"
+        if let name { path += "&name=\(name)" }
+        return try control.get(path)["events"]?.arrayValue ?? []
+    }
+
+    /// Waits until at least `count` events named `name` that `filter` accepts were sent after `since`.
+    public func awaitClientEvents(since: Int, name: String, count: Int = 1, timeout: Double = 15,
+                                  where filter: (JSONValue) -> Bool = { _ in true }) throws -> [JSONValue] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var seen: [JSONValue] = []
+        var cursor = since
+        while seen.count < count {
+            let left = Int(deadline.timeIntervalSinceNow.rounded(.up))
+            if left <= 0 { break }
+            let batch = try clientEvents(since: cursor, name: name, wait: min(left, 10))
+            if let last = batch.last?["seq"]?.intValue { cursor = last }
+            seen += batch.filter(filter)
+        }
+        return seen
+    }
+}
