@@ -11,6 +11,20 @@ public final class DevServer: @unchecked Sendable {
     public let stateDir: String
     private let process: Process
     private let ownsStateDir: Bool
+    private let stdinPipe: Pipe
+
+    static let launcher = """
+        import os, runpy, signal, sys, threading
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        def watch():
+            sys.stdin.buffer.read()
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
+        path = sys.argv[1]
+        sys.argv = sys.argv[1:]
+        sys.path.insert(0, os.path.dirname(path))
+        runpy.run_path(path, run_name="__main__")
+        """
 
     /// The server's base URL, e.g. `http://127.0.0.1:PORT`.
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -22,8 +36,15 @@ public final class DevServer: @unchecked Sendable {
         self.ownsStateDir = stateDir == nil
         let p = Process()
         p.executableURL = URL(fileURLWithPath: RepoPaths.python)
-        p.arguments = [RepoPaths.devServer, "--host", "127.0.0.1", "--port", String(port), "--state-dir", dir]
+        // Through a small launcher: the test runner's threads block most signals and a spawned
+        // process inherits that mask, so it is reset here (else SIGTERM would never arrive); and
+        // the server exits when our end of its stdin closes, so a crashed test run leaves no
+        // server behind.
+        p.arguments = ["-c", Self.launcher, RepoPaths.devServer, "--host", "127.0.0.1", "--port", String(port), "--state-dir", dir]
             + (demo ? ["--demo"] : []) + extraArguments
+        let input = Pipe()
+        p.standardInput = input
+        self.stdinPipe = input
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle(forWritingAtPath: dir + "/server.log") ?? FileHandle.nullDevice
