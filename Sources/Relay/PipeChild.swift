@@ -44,6 +44,10 @@ final class PipeChild {
     private var stderr: LineReader?
     private var queue: [Delivery] = []
     private var head = 0
+    /// Deliveries written to the pipe that the child may not have read yet, with their sizes
+    /// (newline included), oldest first. A delivery counts as delivered once the child has read it.
+    private var unread: [(delivery: Delivery, bytes: Int)] = []
+    private var unreadBytes = 0
     private var startedAt = Deadline(nanoseconds: 0)
     private var quickExits = 0
     private var restartTimer: TimerID?
@@ -99,8 +103,11 @@ final class PipeChild {
             line.append(0x0A)
             stdin.write(line)
             written += 1
+            unread.append((d, line.count))
+            unreadBytes += line.count
             last = (d.tenant, d.conversationId ?? boundConversation, d.hops)
         }
+        trimRead()
         if head > 1024 && head * 2 > queue.count {
             queue.removeFirst(head)
             head = 0
@@ -110,11 +117,40 @@ final class PipeChild {
         }
     }
 
+    /// Forgets the deliveries the child has read: those before the bytes still in the pipe.
+    private func trimRead() {
+        guard let process else { return }
+        let pending = process.unreadStdinBytes + (stdin?.pendingBytes ?? 0)
+        while let first = unread.first, unreadBytes - first.bytes >= pending {
+            unread.removeFirst()
+            unreadBytes -= first.bytes
+        }
+    }
+
+    /// The child is gone: deliveries it did not read (still in the pipe, or not yet written)
+    /// go back to the head of the queue for the next child. A line it had only begun to read is
+    /// delivered again (at least once).
+    private func takeBackUnread(from child: ChildProcess) {
+        let pending = child.takeBackUnreadStdin().count + (stdin?.pendingBytes ?? 0)
+        var covered = 0
+        var back: [Delivery] = []
+        while covered < pending, let last = unread.popLast() {
+            covered += last.bytes
+            back.append(last.delivery)
+        }
+        unread.removeAll()
+        unreadBytes = 0
+        guard !back.isEmpty else { return }
+        queue.replaceSubrange(0..<head, with: back.reversed())
+        head = 0
+        log.info("events the child did not read are queued again", [("count", String(back.count))])
+    }
+
     private func spawn() {
         let child: ChildProcess
         do {
             child = try ChildProcess(argv: options.argv, environment: options.environment, directory: options.directory,
-                                     pipes: [.stdin, .stdout, .stderr])
+                                     pipes: [.stdin, .stdout, .stderr, .stdinReadBack])
         } catch {
             log.error("cannot start pipe child", [("command", options.argv.first ?? ""), ("error", error.description)])
             return scheduleRestart()
@@ -169,6 +205,7 @@ final class PipeChild {
         guard process?.pid == pid else { return }
         // Its last lines are in the pipe already: take them before anything else happens.
         stdout?.drainNow()
+        if let child = process, phase != .stopping { takeBackUnread(from: child) }
         stdin?.cancel()
         stdin = nil
         stdout?.cancel(); stdout = nil

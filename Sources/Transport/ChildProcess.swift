@@ -18,6 +18,10 @@ public final class ChildProcess {
     public private(set) var stdoutFD: Int32
     /// Read end of the child's stderr, or -1.
     public private(set) var stderrFD: Int32
+    /// A second read end of the child's stdin kept by the parent (with `.stdinReadBack`): after the
+    /// child exits, what it did not read can be taken back; while it runs, `unreadStdinBytes`
+    /// tells how far it has read. It also means writes never fail with EPIPE.
+    public private(set) var stdinReadBackFD: Int32 = -1
 
     /// Which standard streams get a pipe; the others are inherited or `/dev/null`.
     public struct Streams: OptionSet, Sendable {
@@ -26,6 +30,8 @@ public final class ChildProcess {
         public static let stdin = Streams(rawValue: 1)
         public static let stdout = Streams(rawValue: 2)
         public static let stderr = Streams(rawValue: 4)
+        /// Keep a read end of stdin in the parent (see `stdinReadBackFD`).
+        public static let stdinReadBack = Streams(rawValue: 8)
     }
 
     /// Starts `argv[0]` (looked up in PATH) with `argv`, in `directory` when given, with `environment`
@@ -81,7 +87,8 @@ public final class ChildProcess {
         } else {
             rc = posix_spawnp(&child, program, &actions, &attr, &cArgs, environ)
         }
-        for f in fds { Glibc.close(f.child) }
+        let keepReadBack = pipes.contains(.stdinReadBack)
+        for f in fds where !(keepReadBack && f.target == 0 && rc == 0) { Glibc.close(f.child) }
         guard rc == 0 else {
             for f in fds { Glibc.close(f.parent) }
             throw IOError(errno: rc, function: "posix_spawnp(\(program))")
@@ -90,13 +97,44 @@ public final class ChildProcess {
         stdinFD = fds.first { $0.target == 0 }?.parent ?? -1
         stdoutFD = fds.first { $0.target == 1 }?.parent ?? -1
         stderrFD = fds.first { $0.target == 2 }?.parent ?? -1
+        if keepReadBack, let f = fds.first(where: { $0.target == 0 }) {
+            // The child's read end, kept (close-on-exec, so no other child inherits it).
+            stdinReadBackFD = f.child
+        }
+        // Not the read-back end: O_NONBLOCK belongs to the open file description, which the
+        // child's stdin shares, and a child must not find its stdin non-blocking.
         for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
     }
 
-    /// Closes the parent's end of the child's stdin (the child sees EOF).
-    public func closeStdin() { if stdinFD >= 0 { Glibc.close(stdinFD); stdinFD = -1 } }
+    /// Closes the parent's ends of the child's stdin (the child sees EOF).
+    public func closeStdin() {
+        if stdinFD >= 0 { Glibc.close(stdinFD); stdinFD = -1 }
+        if stdinReadBackFD >= 0 { Glibc.close(stdinReadBackFD); stdinReadBackFD = -1 }
+    }
+
+    /// Bytes written to the child's stdin that it has not read yet (needs `.stdinReadBack`).
+    public var unreadStdinBytes: Int {
+        guard stdinReadBackFD >= 0 else { return 0 }
+        var n: Int32 = 0
+        return mojo_ioctl_int(stdinReadBackFD, UInt(FIONREAD), &n) == 0 ? Int(n) : 0
+    }
+
+    /// Reads back everything the child left unread in its stdin pipe (after it exited). Reads
+    /// only what FIONREAD reports, so it never blocks (the descriptor is blocking, see init).
+    public func takeBackUnreadStdin() -> [UInt8] {
+        var out: [UInt8] = []
+        var left = unreadStdinBytes
+        var buf = [UInt8](repeating: 0, count: 65_536)
+        while left > 0 {
+            let n = buf.withUnsafeMutableBytes { read(stdinReadBackFD, $0.baseAddress, min($0.count, left)) }
+            if n > 0 { out.append(contentsOf: buf[0..<n]); left -= n; continue }
+            if n < 0 && errno == EINTR { continue }
+            break
+        }
+        return out
+    }
     /// Closes the parent's end of stdout.
     public func closeStdout() { if stdoutFD >= 0 { Glibc.close(stdoutFD); stdoutFD = -1 } }
     /// Closes the parent's end of stderr.
