@@ -17,4 +17,8 @@ static inline CURLMcode mojo_curl_multi_setopt_long(CURLM *m, CURLMoption o, lon
 static inline CURLMcode mojo_curl_multi_setopt_ptr(CURLM *m, CURLMoption o, void *v) { return curl_multi_setopt(m, o, v); }
 static inline CURLMcode mojo_curl_multi_setopt_socketfn(CURLM *m, int (*cb)(CURL *, curl_socket_t, int, void *, void *)) { return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, cb); }
 static inline CURLMcode mojo_curl_multi_setopt_timerfn(CURLM *m, int (*cb)(CURLM *, long, void *)) { return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, cb); }
+static inline curl_socket_t mojo_CURL_SOCKET_TIMEOUT(void) { return CURL_SOCKET_TIMEOUT; }
+static inline long mojo_CURL_HTTP_VERSION_1_1(void) { return CURL_HTTP_VERSION_1_1; }
+static inline CURLcode mojo_curl_msg_result(const CURLMsg *m) { return m->data.result; }
+static inline int mojo_curl_msg_is_done(const CURLMsg *m) { return m->msg == CURLMSG_DONE; }
 #endif

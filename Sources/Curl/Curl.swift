@@ -1,2 +1,0 @@
-// Placeholder: libcurl wrappers land with the polling transport.
-import CCurl

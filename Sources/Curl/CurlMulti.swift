@@ -1,0 +1,160 @@
+import CCurl
+import Transport
+
+/// `curl_global_init` once per process (Swift initialises globals once, thread-safely).
+private let curlGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// HTTP requests over libcurl's multi interface, driven by an `EventLoop`.
+///
+/// One per loop, loop-thread only. libcurl tells us which sockets to watch and when to time
+/// out (`CURLMOPT_SOCKETFUNCTION`/`TIMERFUNCTION`); the loop's fd watches and timers call
+/// `curl_multi_socket_action` back. Connections are reused through the multi handle's
+/// connection cache. Completions run on the loop, never inside `perform` or `cancel`.
+public final class CurlMulti {
+    private let loop: EventLoop
+    private let multi: UnsafeMutableRawPointer
+    private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var transfersByID: [RequestID: CurlTransfer] = [:]
+    private var rejected: [RequestID: TimerID] = [:]
+    private var watches: [Int32: FDWatch] = [:]
+    private var timer: TimerID?
+    private var nextID: UInt64 = 1
+
+    /// Creates the multi handle and hooks it to `loop`; throws `HTTPError` if libcurl refuses.
+    public init(loop: EventLoop) throws {
+        guard curlGlobalInit == CURLE_OK else {
+            throw HTTPError(code: Int32(curlGlobalInit.rawValue),
+                            message: "curl_global_init: " + String(cString: curl_easy_strerror(curlGlobalInit)), url: "")
+        }
+        guard let multi = curl_multi_init() else {
+            throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_multi_init failed", url: "")
+        }
+        self.loop = loop
+        self.multi = multi
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        let codes = [
+            mojo_curl_multi_setopt_socketfn(multi) { _, socket, what, user, _ in
+                guard let user else { return -1 }
+                Unmanaged<CurlMulti>.fromOpaque(user).takeUnretainedValue().socketChanged(socket, what: what)
+                return 0
+            },
+            mojo_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, me),
+            mojo_curl_multi_setopt_timerfn(multi) { _, timeoutMs, user in
+                guard let user else { return -1 }
+                Unmanaged<CurlMulti>.fromOpaque(user).takeUnretainedValue().timerChanged(timeoutMs)
+                return 0
+            },
+            mojo_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, me),
+        ]
+        if let failed = codes.first(where: { $0 != CURLM_OK }) {
+            curl_multi_cleanup(multi)
+            throw HTTPError(code: Int32(failed.rawValue), message: String(cString: curl_multi_strerror(failed)), url: "")
+        }
+    }
+
+    deinit {
+        for transfer in transfers.values { curl_multi_remove_handle(multi, transfer.easy) }
+        transfers.removeAll()
+        for watch in watches.values { watch.cancel() }
+        if let timer { loop.cancel(timer) }
+        for timer in rejected.values { loop.cancel(timer) }
+        curl_multi_cleanup(multi)
+    }
+
+    /// Starts `request`; `completion` runs once on the loop with the response or the error
+    /// (unless the request is cancelled first). Invalid requests (CR/LF in headers, a body on a
+    /// GET, an option libcurl refuses) fail through `completion` without touching the network.
+    @discardableResult
+    public func perform(_ request: HTTPRequest, _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> RequestID {
+        let id = RequestID(rawValue: nextID)
+        nextID += 1
+        do throws(HTTPError) {
+            if let reason = request.validationFailure {
+                throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: request.url)
+            }
+            let transfer = try CurlTransfer(id: id, request: request, completion: completion)
+            let rc = curl_multi_add_handle(multi, transfer.easy)
+            guard rc == CURLM_OK else {
+                throw HTTPError(code: Int32(rc.rawValue), message: String(cString: curl_multi_strerror(rc)), url: request.url)
+            }
+            transfers[transfer.easy] = transfer
+            transfersByID[id] = transfer
+        } catch {
+            rejected[id] = loop.schedule(afterMilliseconds: 0) { [unowned self] in
+                rejected[id] = nil
+                completion(.failure(error))
+            }
+        }
+        return id
+    }
+
+    /// Abandons a request: its completion is never called. A no-op if it already completed.
+    public func cancel(_ id: RequestID) {
+        if let timer = rejected.removeValue(forKey: id) {
+            loop.cancel(timer)
+            return
+        }
+        guard let transfer = transfersByID.removeValue(forKey: id) else { return }
+        transfers[transfer.easy] = nil
+        curl_multi_remove_handle(multi, transfer.easy)
+    }
+
+    /// Number of requests in flight.
+    public var activeRequests: Int { transfers.count }
+
+    /// CURLMOPT_SOCKETFUNCTION: start, change or stop watching `socket`.
+    private func socketChanged(_ socket: Int32, what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            watches.removeValue(forKey: socket)?.cancel()
+            return
+        }
+        let readable = what & CURL_POLL_IN != 0
+        let writable = what & CURL_POLL_OUT != 0
+        if let watch = watches[socket] {
+            if (try? watch.update(readable: readable, writable: writable)) != nil { return }
+            // The number was closed and reused without a REMOVE: register it afresh.
+            watch.cancel()
+            watches[socket] = nil
+        }
+        do {
+            watches[socket] = try loop.watch(fd: socket, readable: readable, writable: writable) { [unowned self] r, w, hangup in
+                var mask: Int32 = 0
+                if r { mask |= CURL_CSELECT_IN }
+                if w { mask |= CURL_CSELECT_OUT }
+                if hangup { mask |= CURL_CSELECT_ERR }
+                drive(socket: socket, mask: mask)
+            }
+        } catch {
+            // Without a watch the transfer can only end by its timeout; that error reaches the caller.
+        }
+    }
+
+    /// CURLMOPT_TIMERFUNCTION: (re)arm the single multi timeout; -1 disarms it.
+    private func timerChanged(_ timeoutMs: Int) {
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        guard timeoutMs >= 0 else { return }
+        // Never call socket_action from inside this callback: defer to the loop.
+        timer = loop.schedule(afterMilliseconds: timeoutMs) { [unowned self] in
+            timer = nil
+            drive(socket: mojo_CURL_SOCKET_TIMEOUT(), mask: 0)
+        }
+    }
+
+    /// Lets libcurl make progress, then delivers finished transfers.
+    private func drive(socket: Int32, mask: Int32) {
+        var running: Int32 = 0
+        _ = curl_multi_socket_action(multi, socket, mask, &running)
+        var remaining: Int32 = 0
+        var finished: [(CurlTransfer, CURLcode)] = []
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard mojo_curl_msg_is_done(message) != 0, let easy = message.pointee.easy_handle,
+                  let transfer = transfers.removeValue(forKey: easy) else { continue }
+            transfersByID[transfer.id] = nil
+            finished.append((transfer, mojo_curl_msg_result(message)))
+        }
+        // Remove all before calling out: a completion may start or cancel other requests.
+        for (transfer, _) in finished { curl_multi_remove_handle(multi, transfer.easy) }
+        for (transfer, code) in finished { transfer.completion(transfer.result(code: code)) }
+    }
+}
