@@ -26,8 +26,19 @@ final class ChildProcess {
         let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LC_ALL=C"]
         let env = environment.map(duplicate) + [nil]
         defer { (args + env).forEach { free($0) } }
+        // Test-runner threads block most signals and children inherit the mask: without this
+        // the child would ignore SIGTERM. Start it with an empty mask and default dispositions.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        posix_spawnattr_setsigmask(&attributes, &signals)
+        sigfillset(&signals)
+        posix_spawnattr_setsigdefault(&attributes, &signals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, nil, args, env)
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, args, env)
         close(outPipe[1])
         close(inPipe[0])
         guard rc == 0 else {

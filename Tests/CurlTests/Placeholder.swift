@@ -1,4 +1,0 @@
-import Testing
-@testable import Curl
-
-@Test func placeholder() { #expect(Bool(true)) }
