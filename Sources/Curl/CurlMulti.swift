@@ -53,6 +53,10 @@ public final class CurlMulti {
     }
 
     deinit {
+        // libcurl calls the socket and timer callbacks during cleanup; they must not reach an
+        // object that is being destroyed (they return -1 without user data).
+        _ = mojo_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, nil)
+        _ = mojo_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, nil)
         for transfer in transfers.values { curl_multi_remove_handle(multi, transfer.easy) }
         transfers.removeAll()
         for watch in watches.values { watch.cancel() }
