@@ -36,7 +36,7 @@ extension Bridge {
             }
         case "message:sent":
             _ = origins.answered(tenant: tenant, conversation: event.conversationId)
-            defer { fireSettled(force: false) }
+            fireSettled(force: false)
         case "message:error":
             let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
             log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
@@ -46,7 +46,7 @@ extension Bridge {
                 sink.deliver(delivery(event, data: data, route: "", to: nil, hops: answered.hops))
             }
             origin = answered
-            defer { fireSettled(force: false) }
+            fireSettled(force: false)
         case "conversation:error":
             log.warn("conversation error from server", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
                                                          ("error", payload["error"]?.stringValue ?? "")])

@@ -39,12 +39,13 @@ import Testing
         return .success(names)
     }
 
+    static let env = ConfigEnvironment(readFile: { read($0) }, listDirectory: { list($0) },
+                                       environment: { $0 == "WEBHOOK_SECRET" ? "whsec_demo" : nil })
+
     @Test func demoConfigLoadsAndRoutes() throws {
-        let env = ConfigEnvironment(readFile: { Self.read($0) }, listDirectory: { Self.list($0) },
-                                    environment: { $0 == "WEBHOOK_SECRET" ? "whsec_demo" : nil })
         let path = Self.repoPath("Config/bridge.conf")
         let config: BridgeConfig
-        switch ConfigLoader.load(path: path, env: env) {
+        switch ConfigLoader.load(path: path, env: Self.env) {
         case .success(let c): config = c
         case .failure(let errors):
             Issue.record("\(errors)")
@@ -53,14 +54,32 @@ import Testing
         #expect(config.server.url == "http://127.0.0.1:3020")
         #expect(config.tenants.map(\.id) == ["org_demo"])
         #expect(config.tenants[0].token == .file(Self.repoPath(".demo/state/bridge.token")))
-        #expect(config.sinks.map(\.name) == ["bot", "hooks", "desk"])
-        #expect(config.routes.map(\.name) == ["support-bot", "everything-to-hooks", "desk-mail"])
-        #expect(config.files.count == 4)
-        let help = Fixtures.message("/help")
-        #expect(config.match(help).map(\.name) == ["support-bot", "everything-to-hooks", "desk-mail"])
-        #expect(config.match(Fixtures.message("hi", conversation: "2")).map(\.name) == ["everything-to-hooks"])
-        guard case .matched(let deliveries) = config.explain(help)[2].outcome else { Issue.record("desk"); return }
-        #expect(deliveries.first?.subject == "[org_demo] Max in 11111111-1111-4111-8111-111111111111")
-        #expect(deliveries.first?.text == "Max wrote at 2024-12-29T10:00:00.000Z:\r\n\r\n/help\r\n")
+        #expect(config.sinks.map(\.name) == ["autoresponder"])
+        #expect(config.routes.map(\.name) == ["demo-autoresponder"])
+        #expect(config.files.count == 2)
+        guard case .pipe(let pipe) = config.sinks[0].kind else { Issue.record("not a pipe"); return }
+        #expect(pipe.command == [Self.repoPath("Bridges/autoresponder.sh")])
+        let hello = Fixtures.message("Hello")
+        #expect(config.match(hello).map(\.name) == ["demo-autoresponder"])
+        #expect(config.match(Fixtures.message("hi", conversation: "2")).isEmpty)
+        guard case .matched(let deliveries) = config.explain(hello)[0].outcome else { Issue.record("no match"); return }
+        #expect(deliveries.first?.text == "Max: Hello")
+    }
+
+    /// Every file in Config/examples/ loads when included by a minimal config.
+    @Test(arguments: ["command-bot", "conversation-logger", "jq-filter", "webhook", "email"])
+    func examplesLoad(name: String) throws {
+        let dir = Self.repoPath("Config/examples")
+        let text = """
+            server { url = "ws://127.0.0.1:3020" }
+            tenant org_demo { token = env:WEBHOOK_SECRET }
+            include "\(name).rules"
+            """
+        switch ConfigLoader.parse(text: text, file: dir + "/test.conf", env: Self.env) {
+        case .success(let config):
+            #expect(!config.routes.isEmpty && !config.sinks.isEmpty)
+        case .failure(let errors):
+            Issue.record("\(errors)")
+        }
     }
 }
