@@ -43,7 +43,16 @@ def short(data) -> str:
 class NodeLikeEngineSocket(engineio.async_socket.AsyncSocket):
     """Engine.IO socket that answers a pending polling GET when the client
     closes (Node sends a CLOSE packet; python-engineio leaves the GET hanging
-    until pingInterval + pingTimeout, which stalls a client's disconnect)."""
+    until pingInterval + pingTimeout, which stalls a client's disconnect).
+    Also announces pingInterval in exact milliseconds (python-engineio
+    truncates it to whole seconds in the OPEN packet)."""
+
+    async def send(self, pkt):
+        if pkt.packet_type == eio_packet.OPEN and isinstance(pkt.data, dict):
+            pkt.data["pingInterval"] = int(round(
+                (self.server.ping_interval
+                 + self.server.ping_interval_grace_period) * 1000))
+        await super().send(pkt)
 
     async def close(self, wait=True, abort=False, reason=None):
         was_open = not self.closed and not self.closing
