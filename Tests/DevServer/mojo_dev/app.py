@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 import uuid
+from urllib.parse import parse_qs
 
 import engineio.async_socket
 import socketio
@@ -309,8 +309,9 @@ class MojoServer:
                                    {"userId": user_id, "tenantId": tenant_id,
                                     "timestamp": iso_now()},
                                    room=f"tenant:{tenant_id}", skip_sid=sid)
+            query = parse_qs(environ.get("QUERY_STRING", ""))
             log("connect", f"sid={sid} user={user_id} tenant={tenant_id} "
-                           f"transport={environ.get('QUERY_STRING', '')}")
+                           f"transport={query.get('transport', ['?'])[0]}")
             await self._notify()
             return True
 
@@ -439,7 +440,3 @@ class MojoServer:
 def build_asgi(mojo: MojoServer, control_app):
     return socketio.ASGIApp(mojo.sio, other_asgi_app=control_app,
                             socketio_path="socket.io")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
