@@ -40,12 +40,35 @@ def short(data) -> str:
     return s
 
 
+class EngineConfigView:
+    """The Engine.IO server as one socket sees it: ping and payload settings
+    frozen at connection time, so /control/config applies to connections
+    made after it (python-engineio reads them live from the server)."""
+
+    FROZEN = ("ping_interval", "ping_interval_grace_period", "ping_timeout",
+              "max_http_buffer_size")
+
+    def __init__(self, server):
+        object.__setattr__(self, "_server", server)
+        for name in self.FROZEN:
+            object.__setattr__(self, name, getattr(server, name))
+
+    def __getattr__(self, name):
+        return getattr(self._server, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._server, name, value)
+
+
 class NodeLikeEngineSocket(engineio.async_socket.AsyncSocket):
     """Engine.IO socket that answers a pending polling GET when the client
     closes (Node sends a CLOSE packet; python-engineio leaves the GET hanging
     until pingInterval + pingTimeout, which stalls a client's disconnect).
     Also announces pingInterval in exact milliseconds (python-engineio
     truncates it to whole seconds in the OPEN packet)."""
+
+    def __init__(self, server, sid):
+        super().__init__(EngineConfigView(server), sid)
 
     async def send(self, pkt):
         if pkt.packet_type == eio_packet.OPEN and isinstance(pkt.data, dict):

@@ -146,6 +146,7 @@ async def test_config_takes_effect(server, clients):
     before = handshake(server)
     assert (before["pingInterval"], before["pingTimeout"],
             before["maxPayload"]) == (25000, 20000, 1000000)
+    old = await clients(server, "alice")        # connected before the change
     cfg = await server.actl("POST", "/control/config", {
         "pingInterval": 1500, "pingTimeout": 2500, "maxPayload": 2000,
         "maxContentLength": 50})
@@ -165,6 +166,12 @@ async def test_config_takes_effect(server, clients):
     await asyncio.wait_for(bob.disconnected.wait(), 10)
     assert await server.actl(
         "GET", f"/control/messages?conversationId={CONV}") == []
+    # the connection made before the change keeps its settings
+    assert old.sio.eio.ping_interval == 25
+    await old.emit("message:send", {"conversationId": CONV,
+                                    "content": "z" * 50, "pad": "p" * 3000})
+    assert (await old.expect("message:new"))["message"]["senderId"] == "alice"
+    assert old.sio.connected
     await server.actl("POST", "/control/config", {"maxPayload": -1},
                       expect=400)
     await server.actl("POST", "/control/config", {"nope": 1}, expect=400)
