@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import socket
 import sys
 import warnings
@@ -94,6 +95,15 @@ class ReadyServer(uvicorn.Server):
     def __init__(self, config, on_ready):
         super().__init__(config)
         self._on_ready = on_ready
+
+    def handle_exit(self, sig, frame):
+        # uvicorn re-raises a captured signal after shutdown (exit status
+        # -SIGTERM); a dev server stopped on purpose exits 0 instead.
+        log("signal", f"{signal.Signals(sig).name}: shutting down")
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
 
     async def startup(self, sockets=None):
         await super().startup(sockets=sockets)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 import uuid
+from urllib.parse import parse_qs
 
 import engineio.async_socket
 import socketio
@@ -40,10 +40,42 @@ def short(data) -> str:
     return s
 
 
+class EngineConfigView:
+    """The Engine.IO server as one socket sees it: ping and payload settings
+    frozen at connection time, so /control/config applies to connections
+    made after it (python-engineio reads them live from the server)."""
+
+    FROZEN = ("ping_interval", "ping_interval_grace_period", "ping_timeout",
+              "max_http_buffer_size")
+
+    def __init__(self, server):
+        object.__setattr__(self, "_server", server)
+        for name in self.FROZEN:
+            object.__setattr__(self, name, getattr(server, name))
+
+    def __getattr__(self, name):
+        return getattr(self._server, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._server, name, value)
+
+
 class NodeLikeEngineSocket(engineio.async_socket.AsyncSocket):
     """Engine.IO socket that answers a pending polling GET when the client
     closes (Node sends a CLOSE packet; python-engineio leaves the GET hanging
-    until pingInterval + pingTimeout, which stalls a client's disconnect)."""
+    until pingInterval + pingTimeout, which stalls a client's disconnect).
+    Also announces pingInterval in exact milliseconds (python-engineio
+    truncates it to whole seconds in the OPEN packet)."""
+
+    def __init__(self, server, sid):
+        super().__init__(EngineConfigView(server), sid)
+
+    async def send(self, pkt):
+        if pkt.packet_type == eio_packet.OPEN and isinstance(pkt.data, dict):
+            pkt.data["pingInterval"] = int(round(
+                (self.server.ping_interval
+                 + self.server.ping_interval_grace_period) * 1000))
+        await super().send(pkt)
 
     async def close(self, wait=True, abort=False, reason=None):
         was_open = not self.closed and not self.closing
@@ -300,8 +332,9 @@ class MojoServer:
                                    {"userId": user_id, "tenantId": tenant_id,
                                     "timestamp": iso_now()},
                                    room=f"tenant:{tenant_id}", skip_sid=sid)
+            query = parse_qs(environ.get("QUERY_STRING", ""))
             log("connect", f"sid={sid} user={user_id} tenant={tenant_id} "
-                           f"transport={environ.get('QUERY_STRING', '')}")
+                           f"transport={query.get('transport', ['?'])[0]}")
             await self._notify()
             return True
 
@@ -430,7 +463,3 @@ class MojoServer:
 def build_asgi(mojo: MojoServer, control_app):
     return socketio.ASGIApp(mojo.sio, other_asgi_app=control_app,
                             socketio_path="socket.io")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

@@ -62,6 +62,12 @@ class DevServer:
         self.port = self.ready["port"]
         return self
 
+    def terminate(self):
+        """SIGTERM without waiting (the exit is reaped at session end)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        STOPPING.append(self)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -130,7 +136,18 @@ def server_factory(tmp_path):
 
     yield make
     for srv in started:
-        srv.stop()
+        srv.terminate()
+
+
+STOPPING: list = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reap_servers():
+    yield
+    for srv in STOPPING:
+        if srv.proc.returncode is None:
+            srv.stop()
 
 
 @pytest.fixture
@@ -232,6 +249,10 @@ class Rec:
     async def close(self):
         if self.sio.connected:
             await self.sio.disconnect()
+        # a client disconnected by the server keeps its aiohttp session open
+        http = getattr(self.sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
 
 
 @pytest.fixture
