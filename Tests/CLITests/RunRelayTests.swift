@@ -23,7 +23,7 @@ import TestSupport
         let since = try world.latestEventSeq()
         try world.post("to b", to: b)
         try world.post("to a", to: a)
-        let replies = try sends(since: since, count: 1)
+        let replies = try sends(since: since, count: 1, in: a)
         #expect(replies.count == 1)
         #expect(replies.first?["data"]?["conversationId"]?.stringValue == a)
         #expect(replies.first?["data"]?["content"]?.stringValue == "Thanks, Alice Example! You said: to a")

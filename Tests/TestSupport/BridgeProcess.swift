@@ -8,7 +8,7 @@ public final class BridgeProcess: @unchecked Sendable {
     // the collected output is guarded by the mutex and the condition.
     private let process = Process()
     private let stdinPipe = Pipe()
-    private let state = Mutex<(out: [UInt8], err: [UInt8], outClosed: Bool)>(([], [], false))
+    private let state = Mutex<(out: [UInt8], err: [UInt8], outClosed: Bool, errClosed: Bool)>(([], [], false, false))
     private let changed = NSCondition()
 
     /// Starts the built binary with `arguments`; `environment` is added to a minimal environment
@@ -40,7 +40,7 @@ public final class BridgeProcess: @unchecked Sendable {
             if toOut {
                 if d.isEmpty { s.outClosed = true } else { s.out.append(contentsOf: d) }
             } else {
-                s.err.append(contentsOf: d)
+                if d.isEmpty { s.errClosed = true } else { s.err.append(contentsOf: d) }
             }
         }
         changed.broadcast()
@@ -102,7 +102,7 @@ public final class BridgeProcess: @unchecked Sendable {
         // Let the readers drain what the process wrote before it exited.
         changed.lock()
         let deadline = Date().addingTimeInterval(2)
-        while !state.withLock({ $0.outClosed }) && Date() < deadline { _ = changed.wait(until: deadline) }
+        while !state.withLock({ $0.outClosed && $0.errClosed }) && Date() < deadline { _ = changed.wait(until: deadline) }
         changed.unlock()
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
