@@ -110,8 +110,7 @@ extension TenantSession: EngineTransportDelegate {
             case .ackTimedOut(let id), .ackCancelled(let id):
                 pendingAcks.removeValue(forKey: id)?(.failure(.closedByServer(peer: configuration.url.hostHeader, detail: "no acknowledgement")))
             case .connectError(let message, _):
-                transport?.close()
-                transport = nil
+                closeTransport()
                 engine?.transportClosed()
                 failed(.authRefused(message: message))
             case .connectTimedOut:
@@ -123,8 +122,7 @@ extension TenantSession: EngineTransportDelegate {
                 if reason == .serverDisconnect {
                     // The server left the namespace; the socket.io-client would stay down, a daemon reconnects.
                     if let p = engine?.close() { transport?.send(p) }
-                    transport?.close()
-                    transport = nil
+                    closeTransport()
                     failed(.closedByServer(peer: configuration.url.hostHeader, detail: "io server disconnect"))
                 }
             case .armTimer(let timer, let deadline):
@@ -138,6 +136,13 @@ extension TenantSession: EngineTransportDelegate {
         }
     }
 
+    /// Closes the transport gracefully without hearing about it: the caller reports why.
+    func closeTransport() {
+        let t = transport
+        transport = nil
+        t?.close()
+    }
+
     /// Sends one Engine.IO packet after the liveness and maxPayload checks.
     func send(_ packet: EnginePacket) {
         guard let t = transport, var e = engine else { return }
@@ -148,7 +153,8 @@ extension TenantSession: EngineTransportDelegate {
         case .dead: pingTimedOut()
         case .refused(let error):
             if case .payloadTooLarge(let size, let limit) = error {
-                log.error("packet refused: larger than the server's maxPayload", [("bytes", String(size)), ("max_payload", String(limit))])
+                log.debug("packet refused: larger than the server's maxPayload", [("bytes", String(size)), ("max_payload", String(limit))])
+                delegate?.session(self, refused: .payloadTooLarge(bytes: size, limit: limit))
             }
         }
     }

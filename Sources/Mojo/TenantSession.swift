@@ -15,6 +15,13 @@ public protocol TenantSessionDelegate: AnyObject {
     /// The session is down: why (nil when stopped on purpose), and when the next attempt starts
     /// (nil when there will be none).
     func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?)
+    /// A packet was not sent and will not be: it exceeds the server's maxPayload.
+    func session(_ session: TenantSession, refused failure: ConnectionFailure)
+}
+
+extension TenantSessionDelegate {
+    /// By default a refused packet is dropped silently: a delegate should say so.
+    public func session(_ session: TenantSession, refused failure: ConnectionFailure) {}
 }
 
 /// One authenticated Socket.IO session with MOJO for one tenant: it owns the connection, the token,

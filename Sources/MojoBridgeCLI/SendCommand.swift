@@ -121,6 +121,12 @@ final class SendCommand: TenantSessionDelegate {
         }
     }
 
+    func session(_ session: TenantSession, refused failure: ConnectionFailure) {
+        printErr("mojo-bridge send: not sent: \(failure)")
+        session.stop()
+        runtime.finish(ExitCode(failure))
+    }
+
     func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
         guard reconnectInMs == nil, let failure else { return }
         printErr("mojo-bridge send: \(failure)")

@@ -11,6 +11,10 @@ extension Bridge {
         fireSettled(force: false)
     }
 
+    public func session(_ session: TenantSession, refused failure: ConnectionFailure) {
+        log.error("command not sent", [("tenant", session.configuration.tenant ?? ""), ("reason", failure.description)])
+    }
+
     public func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
         // The session logs its own failures with the reason and the next delay.
     }

@@ -184,18 +184,9 @@ import TestSupport
 
 extension RecoveryTests {
     /// A refused CONNECT (`44{"message":...}`) ends a fail-fast `tail` with the server's message
-    /// and the "permission" exit status 77, over either transport.
-    ///
-    /// Known client bug over polling (found with this peer): `PollingChannel.close()` reports the
-    /// close to its delegate synchronously, so `TenantSession.perform(.connectError)` gives up
-    /// with "closed by server: connection closed" (exit 69) before its own
-    /// `failed(.authRefused)` runs. Packets seen (server side):
-    /// in `0{"token":"…","tenantId":"org_x"}`, out `4{"message":"token rejected"}`, then the
-    /// client's Engine.IO close. About one run in three also aborts at exit (status 134):
-    /// "Attempted to read an unowned reference but object … was already destroyed" from
-    /// `CurlMulti.deinit` -> `curl_multi_remove_handle` -> CURLMOPT_TIMERFUNCTION ->
-    /// `timerChanged` (`[unowned self]` formed during deinit), with the best-effort `POST 1`
-    /// of `close()` still in flight.
+    /// and the "permission" exit status 77, over either transport. (Over polling this was once
+    /// reported as "closed by server": the channel reported its own close synchronously before
+    /// the refusal was handled; the session now detaches a transport before closing it.)
     @Test(arguments: ["websocket", "polling"])
     func aRefusedConnectEndsTailWithTheServersMessage(transport: String) throws {
         let peer = try RecoveryPeer(refuse: "token rejected")
@@ -203,17 +194,8 @@ extension RecoveryTests {
         let status = tail.stop(signal: false)
         let connects = try peer.connects(1)
         #expect(connects.first?["error"]?.stringValue == "token rejected")
-        let check = {
-            #expect(status == 77, "exit status\n\(tail.process.stderr)\npackets:\n\(peer.trace)")
-            #expect(tail.process.stderr.contains("authentication refused by server: token rejected"), "\(tail.process.stderr)")
-        }
-        if transport == "polling" {
-            withKnownIssue("over polling a CONNECT_ERROR is reported as 'closed by server' (exit 69), and exit may abort in CurlMulti.deinit") {
-                check()
-            }
-        } else {
-            check()
-        }
+        #expect(status == 77, "exit status\n\(tail.process.stderr)\npackets:\n\(peer.trace)")
+        #expect(tail.process.stderr.contains("authentication refused by server: token rejected"), "\(tail.process.stderr)")
         #expect(tail.process.stdout.isEmpty)
     }
 }
@@ -364,22 +346,11 @@ final class Tail {
         return process.waitForLine(timeout: timeout) { $0.contains(marker) }
     }
 
-    /// Stops the tail with SIGINT and expects exit status 0.
-    ///
-    /// Known client bug over polling: about half the runs abort at exit (status 134), "Attempted
-    /// to read an unowned reference but object … was already destroyed": `CurlMulti.deinit` calls
-    /// `curl_multi_remove_handle` for a request still in flight (the best-effort `POST 1` of
-    /// `PollingChannel.close()`, or the pending GET), libcurl calls CURLMOPT_TIMERFUNCTION, and
-    /// `timerChanged` forms `[unowned self]` (CurlMulti.swift:138) on the object being deinitialised.
+    /// Stops the tail with SIGINT and expects exit status 0 (over polling this once aborted in
+    /// `CurlMulti.deinit`; fixed by detaching libcurl's callbacks before cleanup).
     func expectCleanStop(transport: String = "websocket", sourceLocation: SourceLocation = #_sourceLocation) {
         let status = stop()
-        if transport == "polling" {
-            withKnownIssue("tail over polling may abort at exit in CurlMulti.deinit (unowned self in timerChanged)", isIntermittent: true) {
-                #expect(status == 0, "tail did not stop cleanly\n\(process.stderr)", sourceLocation: sourceLocation)
-            }
-        } else {
-            #expect(status == 0, "tail did not stop cleanly\n\(process.stderr)", sourceLocation: sourceLocation)
-        }
+        #expect(status == 0, "tail did not stop cleanly\n\(process.stderr)", sourceLocation: sourceLocation)
     }
 
     /// The `data` of every printed line, in order (`nil` for a line that is not an envelope).

@@ -48,6 +48,8 @@ def parse_args(argv=None):
     p.add_argument("--ready-file", help="also write the ready line here")
     p.add_argument("--jwt-secret", default=DEFAULT_SECRET,
                    help="HS256 secret (default %(default)s)")
+    p.add_argument("--tls-cert", help="serve https/wss with this PEM certificate chain")
+    p.add_argument("--tls-key", help="the certificate's PEM private key")
     return p.parse_args(argv)
 
 
@@ -130,14 +132,15 @@ def main(argv=None) -> int:
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"http://{host}:{port}"
+    url = f"{'https' if args.tls_cert else 'http'}://{host}:{port}"
 
     config = uvicorn.Config(
         asgi, ws="wsproto", http="h11", lifespan="off",
         ws_ping_interval=None, ws_ping_timeout=None,
         ws_per_message_deflate=False, ws_max_size=256 * 1024 * 1024,
         log_level="warning", access_log=False,
-        timeout_graceful_shutdown=2)
+        timeout_graceful_shutdown=2,
+        ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
 
     def on_ready():
         line = json.dumps({"event": "ready", "url": url, "port": port,

@@ -26,8 +26,8 @@ public final class DevServer: @unchecked Sendable {
         runpy.run_path(path, run_name="__main__")
         """
 
-    /// The server's base URL, e.g. `http://127.0.0.1:PORT`.
-    public var url: String { "http://127.0.0.1:\(port)" }
+    /// The server's base URL from its ready line, e.g. `http://127.0.0.1:PORT` (https with TLS).
+    public let url: String
 
     /// Starts a server; `demo` seeds the demo tenant, users and conversation.
     public init(demo: Bool = true, stateDir: String? = nil, port: Int = 0, extraArguments: [String] = []) throws {
@@ -47,9 +47,8 @@ public final class DevServer: @unchecked Sendable {
         self.stdinPipe = input
         let out = Pipe()
         p.standardOutput = out
+        _ = FileManager.default.createFile(atPath: dir + "/server.log", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: dir + "/server.log") ?? FileHandle.nullDevice
-        FileManager.default.createFile(atPath: dir + "/server.log", contents: nil)
-        p.standardError = FileHandle(forWritingAtPath: dir + "/server.log")
         try p.run()
         self.process = p
         // Read the ready line (blocking, bounded by the server's own start-up).
@@ -62,10 +61,11 @@ public final class DevServer: @unchecked Sendable {
             line.append(chunk)
         }
         let ready = try JSONValue(parsing: [UInt8](line))
-        guard ready["event"]?.stringValue == "ready", let port = ready["port"]?.intValue else {
+        guard ready["event"]?.stringValue == "ready", let port = ready["port"]?.intValue, let url = ready["url"]?.stringValue else {
             throw DevServerError.badReadyLine(String(decoding: line, as: UTF8.self))
         }
         self.port = port
+        self.url = url
     }
 
     /// Stops the server with SIGTERM and waits for it; SIGKILL if it lingers.
