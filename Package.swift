@@ -19,16 +19,21 @@ let package = Package(
         .target(name: "WebSocket"),
         .target(name: "SocketIO", dependencies: ["JSON"]),
         .target(name: "Rules", dependencies: ["JSON"]),
+        .target(name: "HTTP"),
 
         // The only code that makes syscalls.
         .target(name: "Transport", dependencies: ["COpenSSL", "CSystem"]),
         .target(name: "Curl", dependencies: ["CCurl", "Transport"]),
+        // HMAC-SHA256, SHA-256, randomness (OpenSSL) and Standard Webhooks signatures.
+        .target(name: "Crypto", dependencies: ["COpenSSL", "WebSocket"]),
+        // The admin HTTP server: health, readiness, metrics, inbound commands.
+        .target(name: "Admin", dependencies: ["HTTP", "Transport", "Diagnostics", "JSON"]),
 
         // MOJO typed events, token providers and the per-tenant session.
         .target(name: "Mojo", dependencies: ["JSON", "WebSocket", "SocketIO", "Transport", "Curl", "Diagnostics"]),
 
         // The router: rules -> sinks and sinks -> MOJO, echo suppression, mirroring; and the sinks.
-        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "JSON", "Diagnostics"]),
+        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "Crypto", "Admin", "HTTP", "JSON", "Diagnostics"]),
 
         .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Transport", "JSON", "Diagnostics"]),
 
@@ -42,6 +47,9 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["MojoBridgeCLI", "TestSupport", "JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "JSON"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Rules", "Mojo", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
+        .testTarget(name: "AdminTests", dependencies: ["Admin", "HTTP", "Transport", "TestSupport"]),
         .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,2 @@
+// Placeholder: replaced as the module lands.
+import COpenSSL

@@ -1,0 +1,4 @@
+import Testing
+@testable import Admin
+
+@Test func placeholder() { #expect(Bool(true)) }
