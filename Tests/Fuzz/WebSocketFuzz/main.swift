@@ -1,5 +1,6 @@
 // libFuzzer entry for the WebSocket frame parser and connection state machine.
-// Built by Fuzz/run-websocket.sh together with Sources/WebSocket/*.swift (not a SwiftPM target).
+// Built by Tests/Fuzz/run.sh together with Sources/WebSocket/*.swift and Tests/Fuzz/Common/*.swift
+// (not a SwiftPM target).
 
 /// Feeds `data` to a client-side frame parser in two chunks (split at `data[0] % size`) and every
 /// parsed frame to a connection state; re-encodes each frame and checks it parses back identically.
@@ -40,6 +41,6 @@ private func roundTrip(_ frame: WebSocketFrame) {
     let again = try? serverSide.next()
     if again != frame || serverSide.bufferedByteCount != 0 {
         // A mismatch is a codec bug: crash so libFuzzer records the input.
-        preconditionFailure("frame did not survive an encode/parse round trip")
+        fuzzFailure("frame did not survive an encode/parse round trip")
     }
 }
