@@ -50,6 +50,9 @@ public struct EngineOpen: Sendable, Equatable {
                 throw .invalidOpen("missing \"\(key)\"")
             }
             guard let n = field.intValue, n >= 0 else { throw .invalidOpen("\"\(key)\" is not a non-negative integer") }
+            // Bounded like a JavaScript timer (2^31 - 1 ms, about 24.8 days): sums of these values
+            // (the liveness deadline) must never overflow, whatever a server sends.
+            guard n <= Int(Int32.max) else { throw .invalidOpen("\"\(key)\" is larger than 2147483647") }
             return n
         }
         self.init(sid: sid, upgrades: upgrades,

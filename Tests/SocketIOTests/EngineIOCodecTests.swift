@@ -118,3 +118,15 @@ import Testing
         Array(text.utf8).withUnsafeBytes { raw in try? Base64.decode(raw) }
     }
 }
+
+/// Found by the engineio fuzz target (Tests/Fuzz/crashes/engineio-deadline-overflow): huge
+/// timings in the open packet must be refused, not overflow the liveness deadline.
+@Test func hugeTimingsInTheOpenPacketAreRefused() {
+    let text = Array(#"0{"sid":"a","pingInterval":5000000000000000000,"pingTimeout":5000000000000000000}"#.utf8)
+    #expect(throws: EngineIOError.self) { try EngineIOCodec.decodeText(text) }
+    let ok = Array(#"0{"sid":"a","pingInterval":2147483647,"pingTimeout":2147483647}"#.utf8)
+    guard case .open(let open)? = try? EngineIOCodec.decodeText(ok) else { Issue.record("the largest timer value is valid"); return }
+    var state = EngineIOClientState(transport: .websocket, now: .milliseconds(0))
+    _ = state.received(.open(open), now: .milliseconds(0))
+    #expect(state.checkLiveness(now: .milliseconds(1)) != .dead)
+}
