@@ -79,7 +79,7 @@ final class PipeCommand {
         if case .env(let name) = config.tenants[0].token { hidden.insert(name) }
         let loop = runtime.loop, reaper = runtime.reaper, log = runtime.log
         var pipe: PipeSink?
-        let bridge = Bridge(config: config, loop: loop, reaper: reaper, curl: runtime.curl(), logger: log) { [weak self] settings, host in
+        let bridge = Bridge(config: config, loop: loop, reaper: reaper, curl: runtime.curl(), logger: log, durable: false) { [weak self] settings, host in
             guard case .pipe(let p) = settings.kind else { return nil }
             let sink = PipeSink(settings: settings, pipe: p, loop: loop, reaper: reaper, logger: log, host: host, hiddenEnvironment: hidden)
             sink.endWithChild { status in self?.childEnded(status) }
@@ -90,7 +90,10 @@ final class PipeCommand {
         runtime.onStopSignal { [weak self] in
             self?.bridge?.shutdown(graceMs: 5000) { self?.runtime.finish(self?.childStatus ?? .ok) }
         }
-        bridge.start()
+        do { try bridge.start() } catch {
+            printErr("mojo-bridge pipe: \(error.description)")
+            return .software
+        }
         // The child runs from the start, so it can speak first (send, typing) before any event.
         let conversations = config.routes[0].conversations
         pipe?.startNow(route: "pipe", tenant: config.tenants[0].id, conversation: conversations.count == 1 ? conversations[0] : nil)

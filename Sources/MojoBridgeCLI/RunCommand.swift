@@ -48,7 +48,10 @@ final class RunCommand {
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
-        bridge.start()
+        do { try bridge.start() } catch {
+            printErr("mojo-bridge run: \(error.description); not started")
+            return .config
+        }
         return runtime.run()
     }
 

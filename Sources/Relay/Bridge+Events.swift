@@ -46,8 +46,8 @@ extension Bridge {
             log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
                                                    ("error", payload["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
             // The sink that sent it hears the error, whatever the routes say.
-            if let answered, let sink = sinks[answered.sink] {
-                sink.deliver(delivery(event, data: data, route: "", to: nil, hops: answered.hops))
+            if let answered, let runner = sinks[answered.sink] {
+                runner.enqueue(delivery(event, data: data, route: "", to: nil, hops: answered.hops))
             }
             origin = answered
             fireSettled(force: false)
@@ -66,8 +66,8 @@ extension Bridge {
         event.sourceSink = origin?.sink
         for route in config.match(event) {
             for sinkName in route.sinks where sinkName != origin?.sink {
-                guard let sink = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
-                sink.deliver(delivery(event, data: data, route: route.name, to: (route, settings), hops: hops))
+                guard let runner = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
+                runner.enqueue(delivery(event, data: data, route: route.name, to: (route, settings), hops: hops))
                 stats.deliveries += 1
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),

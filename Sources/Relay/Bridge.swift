@@ -16,8 +16,10 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     let log: Logger
     let makeSink: SinkFactory
     var sessions: [String: TenantSession] = [:]
-    var sinks: [String: Sink] = [:]
-    var retiring: [ObjectIdentifier: Sink] = [:]
+    var sinks: [String: SinkRunner] = [:]
+    var retiring: [ObjectIdentifier: SinkRunner] = [:]
+    /// Whether sink queues live on disk (`run`) or in memory only (`pipe`).
+    let durable: Bool
     var settledWaiters: [() -> Void] = []
     var origins = OriginTracker()
     var typing = TypingLimiter()
@@ -41,8 +43,9 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
 
     /// Creates the bridge; `start()` opens the sessions and the sinks.
     public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger,
-                sinkFactory: @escaping SinkFactory) {
+                durable: Bool = true, sinkFactory: @escaping SinkFactory) {
         self.config = config
+        self.durable = durable
         self.loop = loop
         self.reaper = reaper
         self.curl = curl
@@ -50,9 +53,12 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         self.makeSink = sinkFactory
     }
 
-    /// Starts every sink, then every tenant session.
-    public func start() {
-        for settings in config.sinks { startSink(settings) }
+    /// Starts every sink (opening its spool: a spool that cannot be opened is an error), then
+    /// every tenant session.
+    public func start() throws(BridgeStartError) {
+        for settings in config.sinks {
+            if let error = startSink(settings) { throw BridgeStartError(sink: settings.name, reason: error) }
+        }
         for tenant in config.tenants { startSession(tenant) }
         log.info("bridge started", [("tenants", String(config.tenants.count)), ("sinks", String(sinks.count)),
                                     ("routes", String(config.routes.count))])
@@ -83,7 +89,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     }
 
     /// Stops a sink, keeping it alive until it has finished stopping (its children exiting).
-    func retire(_ sink: Sink, graceMs: Int, _ done: @escaping () -> Void) {
+    func retire(_ sink: SinkRunner, graceMs: Int, _ done: @escaping () -> Void) {
         let id = ObjectIdentifier(sink)
         retiring[id] = sink
         sink.stop(graceMs: graceMs) { [weak self] in
@@ -116,12 +122,30 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// The sessions by tenant id (read-only use: metrics, readiness).
     public var tenantSessions: [String: TenantSession] { sessions }
 
-    func startSink(_ settings: SinkSettings) {
+    /// Starts one sink behind its runner and spool; returns why it could not start.
+    @discardableResult
+    func startSink(_ settings: SinkSettings) -> String? {
         guard let sink = makeSink(settings, self) else {
             log.error("sink kind not available in this build; its routes deliver nothing", [("sink", settings.name), ("type", settings.kind.name)])
-            return
+            return nil
         }
-        sinks[settings.name] = sink
+        let spool: SinkSpool
+        if durable {
+            let fsync = config.spool.fsync.components
+            do throws(IOError) {
+                spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: config.spool.maxSize,
+                                      syncIntervalMs: Int(fsync.seconds) * 1000 + Int(fsync.attoseconds / 1_000_000_000_000_000),
+                                      log: log)
+            } catch {
+                log.error("cannot open the sink's spool", [("sink", settings.name), ("dir", config.spool.directory), ("error", error.description)])
+                return "cannot open spool in \(config.spool.directory): \(error.description)"
+            }
+        } else {
+            spool = SinkSpool(memoryFor: settings.name, maxBytes: config.spool.maxSize, log: log)
+        }
+        sinks[settings.name] = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
+                                          nowMs: { Timestamp.nowUnixMilliseconds() })
+        return nil
     }
 
     func startSession(_ tenant: TenantSettings) {
@@ -137,6 +161,13 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         sessions[tenant.id] = session
         session.start()
     }
+}
+
+/// A sink whose spool could not be opened: the daemon does not start without its durable queues.
+public struct BridgeStartError: Error, CustomStringConvertible {
+    public var sink: String
+    public var reason: String
+    public var description: String { "sink \(sink): \(reason)" }
 }
 
 extension SessionConfiguration {

@@ -42,11 +42,12 @@ final class PipeChild {
     private var stdin: FDWriter?
     private var stdout: LineReader?
     private var stderr: LineReader?
-    private var queue: [Delivery] = []
+    typealias Done = (DeliveryOutcome) -> Void
+    private var queue: [(delivery: Delivery, done: Done)] = []
     private var head = 0
     /// Deliveries written to the pipe that the child may not have read yet, with their sizes
     /// (newline included), oldest first. A delivery counts as delivered once the child has read it.
-    private var unread: [(delivery: Delivery, bytes: Int)] = []
+    private var unread: [(delivery: Delivery, bytes: Int, done: Done)] = []
     private var unreadBytes = 0
     private var startedAt = Deadline(nanoseconds: 0)
     private var quickExits = 0
@@ -54,8 +55,6 @@ final class PipeChild {
     private var killTimer: TimerID?
     private var onStopped: (() -> Void)?
     private var last: (tenant: String?, conversation: String?, hops: Int) = (nil, nil, 0)
-    /// Deliveries dropped because the queue was full.
-    private(set) var dropped = 0
     /// Lines written to the child.
     private(set) var written = 0
     /// Output lines that were not valid commands.
@@ -77,17 +76,11 @@ final class PipeChild {
 
     var queued: Int { queue.count - head }
 
-    /// Queues one delivery (dropping the oldest when the queue is full) and writes what the child can take.
-    func enqueue(_ d: Delivery) {
+    /// Queues one delivery (the runner in front bounds how many) and writes what the child can
+    /// take; `done(.delivered)` once the child has read the line.
+    func enqueue(_ d: Delivery, _ done: @escaping Done) {
         guard phase != .stopping && phase != .stopped else { return }
-        if queued >= options.queueLimit {
-            head += 1
-            dropped += 1
-            if dropped == 1 || dropped % 1000 == 0 {
-                log.warn("pipe queue full: dropped the oldest event", [("dropped_total", String(dropped)), ("limit", String(options.queueLimit))])
-            }
-        }
-        queue.append(d)
+        queue.append((d, done))
         pump()
     }
 
@@ -96,14 +89,14 @@ final class PipeChild {
         guard phase == .running, let stdin else { return }
         var line: [UInt8] = []
         while head < queue.count && stdin.pendingBytes < 65_536 && !stdin.hasFailed {
-            let d = queue[head]
+            let (d, done) = queue[head]
             head += 1
             line.removeAll(keepingCapacity: true)
             line.append(contentsOf: d.payload)
             line.append(0x0A)
             stdin.write(line)
             written += 1
-            unread.append((d, line.count))
+            unread.append((d, line.count, done))
             unreadBytes += line.count
             last = (d.tenant, d.conversationId ?? boundConversation, d.hops)
         }
@@ -121,10 +114,15 @@ final class PipeChild {
     private func trimRead() {
         guard let process else { return }
         let pending = process.unreadStdinBytes + (stdin?.pendingBytes ?? 0)
-        while let first = unread.first, unreadBytes - first.bytes >= pending {
-            unread.removeFirst()
-            unreadBytes -= first.bytes
+        var read = 0
+        while read < unread.count, unreadBytes - unread[read].bytes >= pending {
+            unreadBytes -= unread[read].bytes
+            read += 1
         }
+        guard read > 0 else { return }
+        let consumed = unread[0..<read]
+        unread.removeFirst(read)
+        for item in consumed { item.done(.delivered) }
     }
 
     /// The child is gone: deliveries it did not read (still in the pipe, or not yet written)
@@ -133,13 +131,16 @@ final class PipeChild {
     private func takeBackUnread(from child: ChildProcess) {
         let pending = child.takeBackUnreadStdin().count + (stdin?.pendingBytes ?? 0)
         var covered = 0
-        var back: [Delivery] = []
+        var back: [(delivery: Delivery, done: Done)] = []
         while covered < pending, let last = unread.popLast() {
             covered += last.bytes
-            back.append(last.delivery)
+            back.append((last.delivery, last.done))
         }
+        // What is left was read before the child died.
+        let read = unread
         unread.removeAll()
         unreadBytes = 0
+        for item in read { item.done(.delivered) }
         guard !back.isEmpty else { return }
         queue.replaceSubrange(0..<head, with: back.reversed())
         head = 0
@@ -205,7 +206,7 @@ final class PipeChild {
         guard process?.pid == pid else { return }
         // Its last lines are in the pipe already: take them before anything else happens.
         stdout?.drainNow()
-        if let child = process, phase != .stopping { takeBackUnread(from: child) }
+        if let child = process, phase != .stopping { takeBackUnread(from: child) } else { trimRead() }
         stdin?.cancel()
         stdin = nil
         stdout?.cancel(); stdout = nil

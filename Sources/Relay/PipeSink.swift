@@ -60,11 +60,16 @@ public final class PipeSink: Sink {
                                     log: log.with("route", route), host: host)
     }
 
-    public func deliver(_ delivery: Delivery) {
+    /// Deliveries held at once: the sink's `queue` setting.
+    public var capacity: Int { options.queueLimit }
+    /// A pipe keeps the order of its lines.
+    public var pipelinesConversations: Bool { true }
+
+    public func deliver(_ delivery: Delivery, _ done: @escaping (DeliveryOutcome) -> Void) {
         guard !stopped else { return }
         let perConversation = settings.per == .conversation
         let key = perConversation ? delivery.tenant + "/" + (delivery.conversationId ?? "-") : delivery.route
-        if let child = children[key] { return child.enqueue(delivery) }
+        if let child = children[key] { return child.enqueue(delivery, done) }
         var opts = options
         if perConversation {
             opts.environment.append("MOJO_TENANT=\(delivery.tenant)")
@@ -75,7 +80,7 @@ public final class PipeSink: Sink {
                               conversation: perConversation ? delivery.conversationId : nil,
                               loop: loop, reaper: reaper, log: childLog, host: host)
         children[key] = child
-        child.enqueue(delivery)
+        child.enqueue(delivery, done)
     }
 
     public func stop(graceMs: Int, _ done: @escaping () -> Void) {

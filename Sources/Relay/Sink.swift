@@ -42,12 +42,32 @@ public protocol SinkHost: AnyObject {
     func sink(_ sink: String, sent command: Envelope.Inbound, context: ReplyContext)
 }
 
-/// An outbound channel (pipe, webhook, email). One small protocol: take deliveries, stop.
+/// How one delivery attempt ended.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// The sink accepted it (2xx, the child read the line, SMTP 250): it leaves the spool.
+    case delivered
+    /// A transient failure (network, timeout, 408, 429, 5xx): try again after the schedule's next
+    /// delay, or after `afterMs` when the receiver asked for longer (Retry-After).
+    case retry(reason: String, afterMs: Int?)
+    /// A permanent failure (other 4xx): dead-letter at once.
+    case failed(reason: String)
+    /// The receiver is gone for good (410): the sink stops delivering until reloaded.
+    case disabled(reason: String)
+}
+
+/// An outbound channel (pipe, webhook, email). The `SinkRunner` in front of it owns the durable
+/// queue, ordering and retries; the sink only attempts deliveries.
 public protocol Sink: AnyObject {
     /// The sink's name in the config.
     var name: String { get }
-    /// Takes one delivery; the sink queues it within its bound and applies its when-full policy.
-    func deliver(_ delivery: Delivery)
+    /// How many deliveries may be in flight at once.
+    var capacity: Int { get }
+    /// Whether several deliveries of one conversation may be in flight together (a pipe keeps
+    /// them in order itself; an HTTP endpoint does not).
+    var pipelinesConversations: Bool { get }
+    /// Attempts one delivery; `done` reports the outcome exactly once (never, if the sink is
+    /// stopped first: the event stays spooled and is delivered after a restart).
+    func deliver(_ delivery: Delivery, _ done: @escaping (DeliveryOutcome) -> Void)
     /// Stops: finishes or keeps what is in flight within `graceMs`, then calls `done` once.
     func stop(graceMs: Int, _ done: @escaping () -> Void)
 }

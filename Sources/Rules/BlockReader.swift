@@ -127,6 +127,18 @@ struct BlockReader {
 
     mutating func duration(_ key: String, default fallback: Duration) -> Duration {
         guard let value = entries[key]?.value else { return fallback }
+        return duration(key, value, default: fallback)
+    }
+
+    /// A list of durations (`retry = [0s, 5s, 5m]`); a single value is a list of one.
+    mutating func durationList(_ key: String) -> [Duration]? {
+        guard let value = entries[key]?.value else { return nil }
+        let items: [SyntaxValue]
+        if case .list(let list) = value.kind { items = list } else { items = [value] }
+        return items.map { duration(key, $0, default: .zero) }
+    }
+
+    private mutating func duration(_ key: String, _ value: SyntaxValue, default fallback: Duration) -> Duration {
         if case .quantity(let n, let unit) = value.kind {
             switch unit {
             case "ms": return .milliseconds(n)

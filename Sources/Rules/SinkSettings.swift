@@ -36,14 +36,22 @@ public struct SinkSettings: Sendable, Equatable {
     public var whenFull: WhenFull
     /// Where the block starts.
     public var location: SourceLocation
+    /// `retry`: the delays between delivery attempts; after the last one the event is dead-lettered.
+    public var retry: [Duration]
+
+    /// The default schedule (Standard Webhooks' guidance): immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    public static let defaultRetry: [Duration] = [.zero, .seconds(5), .seconds(300), .seconds(1800), .seconds(7200),
+                                                  .seconds(18_000), .seconds(36_000), .seconds(36_000)]
 
     /// Settings from their values.
-    public init(name: String, kind: Kind, queue: Int = 1000, whenFull: WhenFull = .block, location: SourceLocation) {
+    public init(name: String, kind: Kind, queue: Int = 1000, whenFull: WhenFull = .block, location: SourceLocation,
+                retry: [Duration] = SinkSettings.defaultRetry) {
         self.name = name
         self.kind = kind
         self.queue = queue
         self.whenFull = whenFull
         self.location = location
+        self.retry = retry
     }
 
     /// How a route's template is escaped for this sink: JSON string contents for JSON pipes and
@@ -56,7 +64,7 @@ public struct SinkSettings: Sendable, Equatable {
         }
     }
 
-    static let commonKeys = ["type", "queue", "when_full"]
+    static let commonKeys = ["type", "queue", "when_full", "retry"]
     static let kinds = ["pipe", "webhook", "email"]
 
     /// Reads a `sink` block whose name was already checked; `nil` when `type` is missing or unknown.
@@ -80,6 +88,7 @@ public struct SinkSettings: Sendable, Equatable {
         return SinkSettings(name: name, kind: kind,
                             queue: reader.integer("queue", default: 1000, range: 1...1_000_000),
                             whenFull: reader.enumeration("when_full", default: .block),
-                            location: reader.block.location)
+                            location: reader.block.location,
+                            retry: reader.durationList("retry") ?? SinkSettings.defaultRetry)
     }
 }

@@ -18,7 +18,7 @@ final class Daemon {
         dir = try RepoPaths.temporaryDirectory("mojo-run")
         configPath = dir + "/bridge.conf"
         token = try world.tokenFile()
-        try Self.header(world: world, token: token, extraTenants: extraTenants).appending(rules)
+        try Self.header(world: world, token: token, extraTenants: extraTenants, spool: dir + "/spool").appending(rules)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         process = try BridgeProcess(["run", "--config", configPath, "--log-level", "debug"] + arguments)
         for _ in 0..<connectedTenants {
@@ -29,11 +29,12 @@ final class Daemon {
         try world.waitForSocket(of: DemoWorld.bridgeUser)
     }
 
-    static func header(world: DemoWorld, token: String, extraTenants: String) -> String {
+    static func header(world: DemoWorld, token: String, extraTenants: String, spool: String) -> String {
         """
         server { url = "\(world.url)"  transport = websocket }
         tenant org_demo { token = file:\(token) }
         \(extraTenants)
+        spool { dir = "\(spool)" }
         log { level = debug }
 
         """
@@ -41,7 +42,7 @@ final class Daemon {
 
     /// Replaces the rules (the header stays) and sends SIGHUP; waits for the reload's log line.
     func reload(rules: String, expect: String = "configuration reloaded") throws -> Bool {
-        try Self.header(world: world, token: token, extraTenants: "").appending(rules)
+        try Self.header(world: world, token: token, extraTenants: "", spool: dir + "/spool").appending(rules)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         let before = process.stderr.components(separatedBy: expect).count - 1
         process.signal(SIGHUP)

@@ -1,0 +1,151 @@
+/// One record of a spool segment file.
+///
+/// Layout (little endian): magic `MJS1` (4 bytes), length of what follows the checksum (u32),
+/// CRC-32C of those bytes (u32), then the kind (u8) and its fields. Strings are a u16 length and
+/// UTF-8 bytes; the enqueue record ends with the payload. The magic lets recovery find the next
+/// record after a corrupt one.
+enum SpoolRecord: Equatable {
+    struct Enqueue: Equatable {
+        var id: String
+        var tenant: String
+        var conversation: String
+        var route: String
+        var type: String
+        var hops: UInt32
+        var enqueuedAtMs: Int64
+        var payload: [UInt8]
+    }
+
+    case enqueue(Enqueue)
+    /// Delivered, or dropped on request: the item leaves the spool.
+    case done(id: String)
+    /// A failed attempt: when to try again.
+    case retry(id: String, attempts: UInt32, nextAtMs: Int64, reason: String)
+    /// Given up: kept as a dead letter until retried or dropped.
+    case dead(id: String, reason: String)
+    /// A dead letter put back in line (attempts start again).
+    case revive(id: String)
+
+    static let magic: [UInt8] = Array("MJS1".utf8)
+    static let headerSize = 12
+    /// Largest record accepted back (a payload of 16 MiB plus fields).
+    static let maxBodySize = 17 << 20
+
+    func encode(into out: inout [UInt8]) {
+        var body: [UInt8] = []
+        switch self {
+        case .enqueue(let e):
+            body.append(1)
+            for s in [e.id, e.tenant, e.conversation, e.route, e.type] { Self.put(s, &body) }
+            Self.put(UInt64(e.hops), 4, &body)
+            Self.put(UInt64(bitPattern: e.enqueuedAtMs), 8, &body)
+            body.append(contentsOf: e.payload)
+        case .done(let id):
+            body.append(2); Self.put(id, &body)
+        case .retry(let id, let attempts, let next, let reason):
+            body.append(3); Self.put(id, &body)
+            Self.put(UInt64(attempts), 4, &body)
+            Self.put(UInt64(bitPattern: next), 8, &body)
+            Self.put(reason, &body)
+        case .dead(let id, let reason):
+            body.append(4); Self.put(id, &body); Self.put(reason, &body)
+        case .revive(let id):
+            body.append(5); Self.put(id, &body)
+        }
+        out.append(contentsOf: Self.magic)
+        Self.put(UInt64(body.count), 4, &out)
+        Self.put(UInt64(CRC32C.checksum(body)), 4, &out)
+        out.append(contentsOf: body)
+    }
+
+    /// Decodes a record body (after the header); nil when malformed.
+    static func decode(body: ArraySlice<UInt8>) -> SpoolRecord? {
+        var r = Reader(bytes: body)
+        guard let kind = r.u8() else { return nil }
+        switch kind {
+        case 1:
+            guard let id = r.string(), let tenant = r.string(), let conversation = r.string(), let route = r.string(),
+                  let type = r.string(), let hops = r.uint(4), let at = r.uint(8) else { return nil }
+            return .enqueue(Enqueue(id: id, tenant: tenant, conversation: conversation, route: route, type: type,
+                                    hops: UInt32(hops), enqueuedAtMs: Int64(bitPattern: at), payload: Array(r.rest())))
+        case 2:
+            guard let id = r.string(), r.atEnd else { return nil }
+            return .done(id: id)
+        case 3:
+            guard let id = r.string(), let attempts = r.uint(4), let next = r.uint(8), let reason = r.string(), r.atEnd else { return nil }
+            return .retry(id: id, attempts: UInt32(attempts), nextAtMs: Int64(bitPattern: next), reason: reason)
+        case 4:
+            guard let id = r.string(), let reason = r.string(), r.atEnd else { return nil }
+            return .dead(id: id, reason: reason)
+        case 5:
+            guard let id = r.string(), r.atEnd else { return nil }
+            return .revive(id: id)
+        default:
+            return nil
+        }
+    }
+
+    private static func put(_ s: String, _ out: inout [UInt8]) {
+        let bytes = Array(s.utf8.prefix(65_535))
+        put(UInt64(bytes.count), 2, &out)
+        out.append(contentsOf: bytes)
+    }
+
+    private static func put(_ v: UInt64, _ width: Int, _ out: inout [UInt8]) {
+        for i in 0..<width { out.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) }
+    }
+
+    private struct Reader {
+        let bytes: ArraySlice<UInt8>
+        var at: Int
+
+        init(bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            at = bytes.startIndex
+        }
+
+        var atEnd: Bool { at == bytes.endIndex }
+
+        mutating func u8() -> UInt8? {
+            guard at < bytes.endIndex else { return nil }
+            defer { at += 1 }
+            return bytes[at]
+        }
+
+        mutating func uint(_ width: Int) -> UInt64? {
+            guard bytes.endIndex - at >= width else { return nil }
+            var v: UInt64 = 0
+            for i in 0..<width { v |= UInt64(bytes[at + i]) << UInt64(8 * i) }
+            at += width
+            return v
+        }
+
+        mutating func string() -> String? {
+            guard let n = uint(2), bytes.endIndex - at >= Int(n) else { return nil }
+            defer { at += Int(n) }
+            return String(validating: bytes[at..<(at + Int(n))], as: UTF8.self)
+        }
+
+        mutating func rest() -> ArraySlice<UInt8> {
+            defer { at = bytes.endIndex }
+            return bytes[at...]
+        }
+    }
+}
+
+/// CRC-32C (Castagnoli), the checksum of spool records.
+enum CRC32C {
+    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
+        var c = UInt32(i)
+        for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
+        return c
+    }
+
+    static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { t in
+            for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+}

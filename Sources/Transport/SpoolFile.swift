@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file the spool appends records to and reads them back from: `write(2)` appends, `pread(2)`
+/// reads, `fsync(2)` on request. Owned by one spool on the loop thread.
+public final class SpoolFile {
+    /// The file's path.
+    public let path: String
+    private let fd: Int32
+    /// Bytes in the file (appends go here).
+    public private(set) var size: Int
+
+    /// Opens (creating if needed) `path` for appending and reading, mode 0600.
+    public init(path: String) throws(IOError) {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw IOError(errno: errno, function: "open(\(path))") }
+        self.fd = fd
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw IOError(errno: e, function: "fstat(\(path))")
+        }
+        size = Int(st.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Appends `bytes` whole (retrying short writes and EINTR); returns the offset they start at.
+    @discardableResult
+    public func append(_ bytes: UnsafeRawBufferPointer) throws(IOError) -> Int {
+        let start = size
+        var off = 0
+        while off < bytes.count {
+            let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw IOError(errno: errno, function: "write(\(path))")
+            }
+            off += n
+        }
+        size += bytes.count
+        return start
+    }
+
+    /// Appends `bytes` whole; returns the offset they start at.
+    @discardableResult
+    public func append(_ bytes: [UInt8]) throws(IOError) -> Int {
+        let result: Result<Int, IOError> = bytes.withUnsafeBytes { buf in
+            do throws(IOError) { return .success(try append(buf)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Reads `count` bytes at `offset` (fewer at the end of the file).
+    public func read(offset: Int, count: Int) throws(IOError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, count - got, off_t(offset + got)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw IOError(errno: errno, function: "pread(\(path))")
+            }
+            if n == 0 { break }
+            got += n
+        }
+        if got < count { out.removeLast(count - got) }
+        return out
+    }
+
+    /// Flushes the file to stable storage.
+    public func sync() throws(IOError) {
+        guard fsync(fd) == 0 else { throw IOError(errno: errno, function: "fsync(\(path))") }
+    }
+
+    /// Cuts the file to `length` bytes (drops a torn tail found at recovery).
+    public func truncate(to length: Int) throws(IOError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw IOError(errno: errno, function: "ftruncate(\(path))") }
+        size = length
+    }
+}
+
+/// Directory and file operations the spool needs.
+public enum SpoolDirectory {
+    /// Creates `path` and its parents (mode 0700); existing directories are fine.
+    public static func create(_ path: String) throws(IOError) {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if mkdir(partial, 0o700) != 0 && errno != EEXIST {
+                throw IOError(errno: errno, function: "mkdir(\(partial))")
+            }
+        }
+    }
+
+    /// Removes a file; a missing one is fine.
+    public static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// Renames atomically.
+    public static func rename(_ from: String, to: String) throws(IOError) {
+        guard Glibc.rename(from, to) == 0 else { throw IOError(errno: errno, function: "rename(\(from))") }
+    }
+
+    /// Whether the directory can be written now (for readiness): creates and removes a probe file.
+    public static func isWritable(_ path: String) -> Bool {
+        let probe = path + "/.probe"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        close(fd)
+        unlink(probe)
+        return true
+    }
+}
