@@ -97,15 +97,19 @@ final class SinkSpool {
     /// Appends an event; returns false (and writes nothing) when the spool is over `maxBytes`.
     func enqueue(_ d: Delivery, nowMs: Int64) throws(IOError) -> Bool {
         if items[d.eventId] != nil { return true }   // the same event again: already spooled
-        guard bytes + d.payload.count < maxBytes else { return false }
         let record = SpoolRecord.enqueue(.init(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "",
                                                route: d.route, type: d.type, hops: UInt32(d.hops), enqueuedAtMs: nowMs,
                                                payload: d.payload))
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(d.payload.count + 128)
+        record.encode(into: &encoded)
+        // The record plus room for the record that will retire it.
+        guard bytes + encoded.count + 64 <= maxBytes else { return false }
         if directory == nil {
             memory[d.eventId] = d.payload
             memoryBytes += d.payload.count
         }
-        let start = try write(record, nowMs: nowMs)
+        let start = try write(encoded: encoded, nowMs: nowMs)
         items[d.eventId] = Item(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "", route: d.route,
                                 type: d.type, hops: UInt32(d.hops), enqueuedAtMs: nowMs, segment: current,
                                 payloadOffset: start.end - d.payload.count, payloadLength: d.payload.count)
@@ -177,9 +181,14 @@ final class SinkSpool {
 
     private func write(_ record: SpoolRecord, nowMs: Int64) throws(IOError) -> (start: Int, end: Int) {
         guard directory != nil else { return (0, 0) }
-        if let seg = segments[current], seg.file.size >= segmentBytes { try rotate() }
         var bytes: [UInt8] = []
         record.encode(into: &bytes)
+        return try write(encoded: bytes, nowMs: nowMs)
+    }
+
+    private func write(encoded bytes: [UInt8], nowMs: Int64) throws(IOError) -> (start: Int, end: Int) {
+        guard directory != nil else { return (0, 0) }
+        if let seg = segments[current], seg.file.size >= segmentBytes { try rotate() }
         guard let file = segments[current]?.file else { throw IOError(errno: 5, function: "spool segment missing") }
         let start = try file.append(bytes)
         dirty = true

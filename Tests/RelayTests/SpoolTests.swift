@@ -1,0 +1,113 @@
+import Diagnostics
+import Foundation
+import Testing
+import TestSupport
+import Transport
+@testable import Relay
+
+@Suite struct SpoolRecordTests {
+    static let records: [SpoolRecord] = [
+        .enqueue(.init(id: "evt_1", tenant: "org", conversation: "c", route: "r", type: "message:new", hops: 2,
+                       enqueuedAtMs: 1_700_000_000_000, payload: Array(#"{"x":"ü"}"#.utf8))),
+        .done(id: "evt_1"),
+        .retry(id: "evt_2", attempts: 3, nextAtMs: -5, reason: "HTTP 503"),
+        .dead(id: "evt_3", reason: "HTTP 400"),
+        .revive(id: "evt_3"),
+    ]
+
+    @Test func roundTripsEveryKind() {
+        for record in Self.records {
+            var bytes: [UInt8] = []
+            record.encode(into: &bytes)
+            #expect(Array(bytes[0..<4]) == SpoolRecord.magic)
+            #expect(SpoolRecord.decode(body: bytes[SpoolRecord.headerSize...]) == record)
+        }
+    }
+
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+
+    @Test func truncatedBodiesAreRejected() {
+        var bytes: [UInt8] = []
+        SpoolRecord.retry(id: "evt", attempts: 1, nextAtMs: 2, reason: "r").encode(into: &bytes)
+        let body = bytes[SpoolRecord.headerSize...]
+        for cut in 1..<body.count { #expect(SpoolRecord.decode(body: body.dropLast(cut)) == nil) }
+    }
+}
+
+@Suite struct SinkSpoolTests {
+    let log = Logger(level: .error)
+
+    func delivery(_ id: String, conversation: String = "c", payload: String = "{}") -> Delivery {
+        Delivery(eventId: id, tenant: "org", route: "r", type: "message:new", conversationId: conversation,
+                 payload: Array(payload.utf8), hops: 0)
+    }
+
+    @Test func survivesAReopenWithStateIntact() throws {
+        let dir = try RepoPaths.temporaryDirectory("spool")
+        do {
+            let s = try SinkSpool(directory: dir, sink: "hooks", maxBytes: 1 << 20, log: log)
+            for i in 1...4 { #expect(try s.enqueue(delivery("e\(i)", payload: "{\"n\":\(i)}"), nowMs: 10)) }
+            try s.remove("e1", nowMs: 11)
+            try s.scheduleRetry("e2", attempts: 2, nextAtMs: 500, reason: "HTTP 503", nowMs: 12)
+            try s.deadLetter("e3", reason: "HTTP 400", nowMs: 13)
+        }
+        let s = try SinkSpool(directory: dir, sink: "hooks", maxBytes: 1 << 20, log: log)
+        #expect(Array(s.orderedIDs) == ["e2", "e3", "e4"])
+        #expect(s.items["e2"]?.attempts == 2 && s.items["e2"]?.nextAtMs == 500)
+        #expect(s.items["e3"]?.dead == true && s.items["e3"]?.lastError == "HTTP 400")
+        #expect(try s.delivery("e4")?.payload == Array("{\"n\":4}".utf8))
+        #expect(s.corruptRecords == 0)
+    }
+
+    @Test func aTornTailAndACorruptRecordAreSkippedAndTheRestSurvives() throws {
+        let dir = try RepoPaths.temporaryDirectory("spool")
+        do {
+            let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, log: log)
+            for i in 1...3 { _ = try s.enqueue(delivery("e\(i)", payload: "{\"payload\":\"\(String(repeating: "x", count: 40))\(i)\"}"), nowMs: 1) }
+        }
+        let file = dir + "/p/00000001.log"
+        var data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        // Flip one payload byte of the second record (its checksum no longer matches) and tear the file mid-record.
+        let second = (0..<data.count - 4).filter { Array(data[$0..<($0 + 4)]) == SpoolRecord.magic }[1]
+        data[second + 40] ^= 0xFF
+        data += SpoolRecord.magic + [200, 0, 0, 0, 1, 2]
+        try Data(data).write(to: URL(fileURLWithPath: file))
+        let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, log: log)
+        #expect(Array(s.orderedIDs) == ["e1", "e3"])
+        #expect(s.corruptRecords == 2)
+        // New records append cleanly after the torn tail was cut off.
+        _ = try s.enqueue(delivery("e4"), nowMs: 2)
+        let again = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, log: log)
+        #expect(Array(again.orderedIDs) == ["e1", "e3", "e4"])
+    }
+
+    @Test func fullSegmentsRotateAndEmptyOnesAreDeleted() throws {
+        let dir = try RepoPaths.temporaryDirectory("spool")
+        let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, segmentBytes: 200, log: log)
+        for i in 1...10 { _ = try s.enqueue(delivery("e\(i)", payload: String(repeating: "y", count: 60)), nowMs: 1) }
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir + "/p").count
+        #expect(before > 3)
+        for i in 1...9 { try s.remove("e\(i)", nowMs: 2) }
+        let after = try FileManager.default.contentsOfDirectory(atPath: dir + "/p").count
+        #expect(after < before)
+        #expect(Array(try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, segmentBytes: 200, log: log).orderedIDs) == ["e10"])
+    }
+
+    @Test func theSpoolIsBounded() throws {
+        let dir = try RepoPaths.temporaryDirectory("spool")
+        let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 500, log: log)
+        var accepted = 0
+        for i in 1...20 where try s.enqueue(delivery("e\(i)", payload: String(repeating: "z", count: 50)), nowMs: 1) { accepted += 1 }
+        #expect(accepted > 0 && accepted < 20)
+        #expect(s.bytes <= 500)
+    }
+
+    @Test func aRepeatedEventIsSpooledOnce() throws {
+        let s = SinkSpool(memoryFor: "p", maxBytes: 1 << 20, log: log)
+        _ = try s.enqueue(delivery("same"), nowMs: 1)
+        _ = try s.enqueue(delivery("same"), nowMs: 2)
+        #expect(s.orderedIDs.count == 1)
+    }
+}
