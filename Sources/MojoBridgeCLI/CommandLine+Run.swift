@@ -20,7 +20,9 @@ commands:
   send   CONN --conversation ID [TEXT...]        send TEXT, or each stdin line; exit 0 when acknowledged
   pipe   CONN [--conversation ID]... [--format json|text] [--events KINDS] [--include-self] -- CMD ARG...
                                                  bridge a child process to MOJO (no shell; exits with its status)
-  spool  [--config FILE] list|retry|drop ...     inspect the durable spool
+  spool  [--config FILE] list [--sink S] [--dead|--pending]
+         [--config FILE] retry|drop [--sink S] (ID... | --all) [--pending]
+                                                 inspect the durable spool; retry or drop dead letters
 
 connection options (CONN):
   --url URL              MOJO server, ws:// wss:// http:// https:// (or MOJO_URL)
@@ -102,8 +104,12 @@ extension CommandLine {
                 return .usage
             }
         case "spool":
-            printErr("mojo-bridge: '\(first)' is not implemented in this build yet")
-            return .software
+            do throws(UsageError) {
+                return SpoolCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: SpoolCommand.valued, switches: SpoolCommand.switches))
+            } catch {
+                printErr("mojo-bridge spool: \(error.description)")
+                return .usage
+            }
         default:
             if first.hasPrefix("-") {
                 printErr("mojo-bridge: unknown option '\(first)'")

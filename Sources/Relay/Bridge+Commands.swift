@@ -33,8 +33,9 @@ extension Bridge {
             if case .typingStart = command { start = true } else { start = false }
             guard typing.allow(start: start, tenant: tenant, conversation: c, now: loop.now) else { return }
         case .send(let c, let content, _, _):
+            let replyID = spoolReply(command, id: inbound.id, tenant: tenant, sink: sinkName, hops: context.hops + 1)
             origins.record(tenant: tenant, conversation: c, content: content,
-                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: inbound.id), now: loop.now)
+                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: replyID ?? inbound.id), now: loop.now)
         default:
             break
         }

@@ -39,10 +39,11 @@ extension Bridge {
                 origin = origins.echo(tenant: tenant, conversation: c, content: text)
             }
         case "message:sent":
-            _ = origins.answered(tenant: tenant, conversation: event.conversationId)
+            replyAnswered(origins.answered(tenant: tenant, conversation: event.conversationId), tenant: tenant)
             fireSettled(force: false)
         case "message:error":
             let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
+            replyAnswered(answered, tenant: tenant)
             log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
                                                    ("error", payload["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
             // The sink that sent it hears the error, whatever the routes say.

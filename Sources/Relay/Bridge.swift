@@ -4,6 +4,9 @@ import Mojo
 import Rules
 import SocketIO
 import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The daemon's core: one `TenantSession` per configured tenant, the sinks, and the routes
 /// between them in both directions. Runs on one event loop.
@@ -21,6 +24,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Whether sink queues live on disk (`run`) or in memory only (`pipe`).
     let durable: Bool
     var settledWaiters: [() -> Void] = []
+    var replySpools: [String: SinkSpool] = [:]
+    var spoolLock: SpoolLock?
     var origins = OriginTracker()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
@@ -56,6 +61,15 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Starts every sink (opening its spool: a spool that cannot be opened is an error), then
     /// every tenant session.
     public func start() throws(BridgeStartError) {
+        if durable {
+            switch SpoolLock.acquire(directory: config.spool.directory) {
+            case .success(let lock): spoolLock = lock
+            case .failure(let e):
+                throw BridgeStartError(sink: "*", reason: e.errno == EWOULDBLOCK
+                    ? "the spool \(config.spool.directory) is in use by another mojo-bridge"
+                    : "cannot lock the spool \(config.spool.directory): \(e.description)")
+            }
+        }
         for settings in config.sinks {
             if let error = startSink(settings) { throw BridgeStartError(sink: settings.name, reason: error) }
         }
@@ -160,6 +174,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                                     reaper: reaper, logger: log, delegate: self)
         sessions[tenant.id] = session
         session.start()
+        resendSpooledReplies(tenant: tenant.id, session: session)
     }
 }
 
@@ -167,7 +182,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
 public struct BridgeStartError: Error, CustomStringConvertible {
     public var sink: String
     public var reason: String
-    public var description: String { "sink \(sink): \(reason)" }
+    public var description: String { sink == "*" ? reason : "sink \(sink): \(reason)" }
 }
 
 extension SessionConfiguration {

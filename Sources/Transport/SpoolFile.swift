@@ -116,3 +116,26 @@ public enum SpoolDirectory {
         return true
     }
 }
+
+/// An exclusive lock on a spool directory (`flock` on `<dir>/.lock`), held by the daemon for its
+/// lifetime so that no second daemon, and no `mojo-bridge spool retry|drop`, writes the same spool.
+public final class SpoolLock {
+    private let fd: Int32
+
+    /// Takes the lock without waiting; nil (with the reason) when another process holds it.
+    public static func acquire(directory: String) -> Result<SpoolLock, IOError> {
+        do { try SpoolDirectory.create(directory) } catch { return .failure(error) }
+        let fd = open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return .failure(IOError(errno: errno, function: "open(\(directory)/.lock)")) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let e = errno
+            close(fd)
+            return .failure(IOError(errno: e, function: "flock(\(directory)/.lock)"))
+        }
+        return .success(SpoolLock(fd: fd))
+    }
+
+    private init(fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,82 @@
+import Diagnostics
+import Relay
+import Rules
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mojo-bridge spool [--config FILE] list|retry|drop [--sink NAME] [ID...]`.
+enum SpoolCommand {
+    static let valued: Set<String> = ["--config", "--sink"]
+    static let switches: Set<String> = ["--dead", "--pending", "--all"]
+
+    static func run(_ args: ParsedArguments) -> ExitCode {
+        guard let action = args.positional.first, ["list", "retry", "drop"].contains(action) else {
+            printErr("mojo-bridge spool: say list, retry or drop")
+            return .usage
+        }
+        let ids = Array(args.positional.dropFirst())
+        let path = args.last("--config") ?? env("MOJO_BRIDGE_CONFIG") ?? "/etc/mojo-bridge/bridge.conf"
+        let config: BridgeConfig
+        switch ConfigLoader.load(path: path, env: .system) {
+        case .failure(let errors):
+            for e in errors { printErr(e.description) }
+            return .config
+        case .success(let c): config = c
+        }
+        let sink = args.last("--sink")
+        if let sink, config.sink(named: sink) == nil && !sink.hasPrefix("replies:") {
+            printErr("mojo-bridge spool: no sink `\(sink)` in \(path)")
+            return .usage
+        }
+        let inspector: SpoolInspector
+        do {
+            inspector = try SpoolInspector(config: config, forWriting: action != "list", log: Logger(level: .warn))
+        } catch {
+            if error.errno == EWOULDBLOCK {
+                printErr("mojo-bridge spool: the daemon is running on \(config.spool.directory); stop it first (or retry through the admin API)")
+                return .failure
+            }
+            printErr("mojo-bridge spool: \(error.description)")
+            return .noInput
+        }
+        switch action {
+        case "list":
+            for s in inspector.summary() where sink == nil || s.sink == sink {
+                print("\(s.sink): \(s.pending) pending, \(s.dead) dead, \(s.bytes) bytes")
+            }
+            let now = Timestamp.nowUnixMilliseconds()
+            for e in inspector.entries(sink: sink) {
+                if args.switches.contains("--dead") && !e.dead { continue }
+                if args.switches.contains("--pending") && e.dead { continue }
+                var line = "\(e.sink)\t\(e.id)\t\(e.dead ? "dead" : "pending")\t\(e.type)\tconversation=\(e.conversation)\tattempts=\(e.attempts)"
+                line += "\tage=\((now - e.enqueuedAtMs) / 1000)s"
+                if !e.dead && e.nextAtMs > now { line += "\tnext_in=\((e.nextAtMs - now) / 1000)s" }
+                if !e.lastError.isEmpty { line += "\terror=\(e.lastError)" }
+                print(line)
+            }
+            return .ok
+        case "retry":
+            guard !ids.isEmpty || args.switches.contains("--all") else {
+                printErr("mojo-bridge spool retry: name the ids, or --all for every dead letter")
+                return .usage
+            }
+            do {
+                let n = try inspector.retry(sink: sink, ids: ids)
+                print("\(n) dead letter\(n == 1 ? "" : "s") back in line; delivered when the daemon runs")
+                return .ok
+            } catch { printErr("mojo-bridge spool: \(error.description)"); return .failure }
+        default:
+            guard !ids.isEmpty || args.switches.contains("--all") else {
+                printErr("mojo-bridge spool drop: name the ids, or --all (dead letters; add --pending for pending events too)")
+                return .usage
+            }
+            do {
+                let n = try inspector.drop(sink: sink, ids: ids, pending: args.switches.contains("--pending"))
+                print("\(n) item\(n == 1 ? "" : "s") dropped")
+                return .ok
+            } catch { printErr("mojo-bridge spool: \(error.description)"); return .failure }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Diagnostics
+import JSON
+import Mojo
+import Transport
+
+/// Replies to MOJO are durable too: a `message:send` from a sink is spooled (per tenant, in
+/// `<spool dir>/.replies/<tenant>`) before it is emitted, and leaves the spool only when the server
+/// answers `message:sent` (or `message:error`, which is final). After a crash or restart the
+/// unanswered ones are sent again (at least once).
+extension Bridge {
+    func replySpool(for tenant: String) -> SinkSpool? {
+        if let s = replySpools[tenant] { return s }
+        let spool: SinkSpool
+        if durable {
+            do throws(IOError) {
+                spool = try SinkSpool(directory: config.spool.directory + "/.replies", sink: tenant, maxBytes: config.spool.maxSize,
+                                      syncIntervalMs: 0, log: log)
+            } catch {
+                log.error("cannot open the reply spool; replies are not durable", [("tenant", tenant), ("error", error.description)])
+                return nil
+            }
+        } else {
+            spool = SinkSpool(memoryFor: tenant, maxBytes: config.spool.maxSize, log: log)
+        }
+        replySpools[tenant] = spool
+        return spool
+    }
+
+    /// Spools a reply before it is emitted; returns its spool id.
+    func spoolReply(_ command: MojoCommand, id: String?, tenant: String, sink: String, hops: Int) -> String? {
+        guard let spool = replySpool(for: tenant) else { return nil }
+        var payload: [UInt8] = []
+        JSONValue.object(JSONObject([("type", .string(command.eventName)), ("data", command.arguments.first ?? .null)])).serialize(into: &payload)
+        let replyID = id ?? "cmd_" + randomHex(16)
+        let d = Delivery(eventId: replyID, tenant: tenant, route: sink, type: command.eventName, conversationId: command.conversationId,
+                         payload: payload, hops: hops)
+        do {
+            guard try spool.enqueue(d, nowMs: Timestamp.nowUnixMilliseconds()) else {
+                log.error("reply spool full; reply sent without a durable copy", [("tenant", tenant), ("sink", sink)])
+                return nil
+            }
+        } catch {
+            log.error("reply spool write failed", [("tenant", tenant), ("error", error.description)])
+            return nil
+        }
+        return replyID
+    }
+
+    /// The server answered a reply: it leaves the spool.
+    func replyAnswered(_ origin: OriginTracker.Origin?, tenant: String) {
+        guard let id = origin?.commandId, let spool = replySpools[tenant] else { return }
+        try? spool.remove(id, nowMs: Timestamp.nowUnixMilliseconds())
+    }
+
+    /// Sends again every reply a previous run left unanswered (before any new one).
+    func resendSpooledReplies(tenant: String, session: TenantSession) {
+        guard let spool = replySpool(for: tenant) else { return }
+        var resent = 0
+        for id in spool.orderedIDs {
+            guard let d = try? spool.delivery(id), let inbound = try? Envelope.parseCommand(d.payload, defaultConversation: nil, plainText: false) else {
+                try? spool.remove(id, nowMs: Timestamp.nowUnixMilliseconds())
+                continue
+            }
+            if case .send(let c, let content, _, _) = inbound.command {
+                origins.record(tenant: tenant, conversation: c, content: content,
+                               origin: .init(sink: d.route, hops: d.hops, commandId: id), now: loop.now)
+            }
+            session.emit(inbound.command)
+            resent += 1
+        }
+        if resent > 0 { log.info("unanswered replies of a previous run sent again", [("tenant", tenant), ("count", String(resent))]) }
+    }
+
+    func randomHex(_ bytes: Int) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef")
+        return String((0..<(bytes * 2)).map { _ in hex[Int(rng.next() % 16)] })
+    }
+}
