@@ -147,6 +147,14 @@ final class PipeChild {
         log.info("events the child did not read are queued again", [("count", String(back.count))])
     }
 
+    /// Forgets deliveries the child will never read (stopping): they are not reported, so the
+    /// spool keeps them.
+    private func abandonUnread() {
+        if !unread.isEmpty { log.info("events the child did not read stay spooled", [("count", String(unread.count + queued))]) }
+        unread.removeAll()
+        unreadBytes = 0
+    }
+
     private func spawn() {
         let child: ChildProcess
         do {
@@ -206,7 +214,15 @@ final class PipeChild {
         guard process?.pid == pid else { return }
         // Its last lines are in the pipe already: take them before anything else happens.
         stdout?.drainNow()
-        if let child = process, phase != .stopping { takeBackUnread(from: child) } else { trimRead() }
+        if let child = process {
+            if phase == .stopping {
+                // Read lines are delivered; unread ones stay spooled for the next run.
+                trimRead()
+                abandonUnread()
+            } else {
+                takeBackUnread(from: child)
+            }
+        }
         stdin?.cancel()
         stdin = nil
         stdout?.cancel(); stdout = nil
@@ -247,16 +263,22 @@ final class PipeChild {
     }
 
     /// Stops the child: EOF on stdin and SIGTERM, SIGKILL after the grace period; `done` once it
-    /// has exited. Queued deliveries not yet written are reported as lost in the log.
+    /// has exited. What it has read by then is delivered; the rest stays spooled.
     func stop(_ done: @escaping () -> Void) {
         if let restartTimer { loop.cancel(restartTimer) }
-        if queued > 0 { log.warn("pipe child stopping with undelivered events", [("queued", String(queued))]) }
         guard let process, phase == .running else {
             phase = .stopped
             return done()
         }
         phase = .stopping
         onStopped = done
+        trimRead()
+        // Bytes still in our write buffer never reach the pipe: their deliveries stay spooled.
+        var notWritten = stdin?.pendingBytes ?? 0
+        while notWritten > 0, let last = unread.popLast() {
+            notWritten -= last.bytes
+            unreadBytes -= last.bytes
+        }
         stdin?.cancel()
         stdin = nil
         process.closeStdin()

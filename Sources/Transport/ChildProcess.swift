@@ -108,9 +108,15 @@ public final class ChildProcess {
         }
     }
 
-    /// Closes the parent's ends of the child's stdin (the child sees EOF).
+    /// Closes the parent's write end of the child's stdin (the child sees EOF once it has read
+    /// what is in the pipe). The read-back end stays open until `closeReadBack()` or deinit, so
+    /// what the child leaves unread can still be measured.
     public func closeStdin() {
         if stdinFD >= 0 { Glibc.close(stdinFD); stdinFD = -1 }
+    }
+
+    /// Closes the read-back end of stdin.
+    public func closeReadBack() {
         if stdinReadBackFD >= 0 { Glibc.close(stdinReadBackFD); stdinReadBackFD = -1 }
     }
 
@@ -144,7 +150,7 @@ public final class ChildProcess {
     public func signal(_ signo: Int32) { _ = Glibc.kill(-pid, signo) }
 
     deinit {
-        closeStdin(); closeStdout(); closeStderr()
+        closeStdin(); closeReadBack(); closeStdout(); closeStderr()
     }
 }
 

@@ -1,0 +1,75 @@
+import Foundation
+import JSON
+import Testing
+import TestSupport
+
+/// The spool under fire: kill -9 mid-delivery, restart, inspection, one daemon per spool.
+@Suite(.serialized) struct DurabilityTests {
+    let world = DemoWorld.shared
+
+    /// Distinct replies in `c` since `since`, waiting until there are `count` distinct ones.
+    func doneReplies(since: Int, count: Int, in c: String, timeout: Double = 20) throws -> Set<String> {
+        let deadline = Date().addingTimeInterval(timeout)
+        var seen: Set<String> = []
+        var cursor = since
+        while seen.count < count && Date() < deadline {
+            let batch = try world.clientEvents(since: cursor, name: "message:send", wait: 5)
+            if let last = batch.last?["seq"]?.intValue { cursor = last }
+            for e in batch where e["userId"]?.stringValue == DemoWorld.bridgeUser && e["data"]?["conversationId"]?.stringValue == c {
+                if let content = e["data"]?["content"]?.stringValue { seen.insert(content) }
+            }
+        }
+        return seen
+    }
+
+    @Test func killNineMidDeliveryLosesNothing() throws {
+        let c = try world.newConversation()
+        let dir = try RepoPaths.temporaryDirectory("mojo-kill9")
+        let slow = try Scripts.write("while IFS= read -r l; do sleep 0.2; echo \"done $l\"; done", named: "slow.sh", in: dir)
+        let first = try Daemon(rules: """
+            sink s { type = pipe  command = ["\(slow)"]  format = text  per = route }
+            route r { conversation = ["\(c)"]  to = s  template = "{content}" }
+            """)
+        let since = try world.latestEventSeq()
+        for i in 1...8 { try world.post("m\(i)", to: c) }
+        _ = try doneReplies(since: since, count: 2, in: c)
+        first.process.signal(SIGKILL)
+        #expect(first.process.wait() == 128 + SIGKILL)
+        // A second daemon on the same config and spool picks up what the first did not deliver.
+        let second = try BridgeProcess(["run", "--config", first.configPath, "--log-level", "debug"])
+        #expect(second.waitForStderr("msg=connected"), "\(second.stderr)")
+        let got = try doneReplies(since: since, count: 8, in: c)
+        #expect(got.isSuperset(of: Set((1...8).map { "done m\($0)" })), "\(got)\n\(second.stderr)")
+        second.signal(SIGTERM)
+        #expect(second.wait() == 0)
+    }
+
+    @Test func whatAChildNeverReadStaysSpooledAndIsListed() throws {
+        let c = try world.newConversation()
+        let dir = try RepoPaths.temporaryDirectory("mojo-stuck")
+        let deaf = try Scripts.write("exec sleep 300", named: "deaf.sh", in: dir)
+        let daemon = try Daemon(rules: """
+            sink deaf { type = pipe  command = ["\(deaf)"]  format = text  stop_grace = 200ms }
+            route r { conversation = ["\(c)"]  to = deaf }
+            """)
+        for i in 1...3 { try world.post("n\(i)", to: c) }
+        #expect(daemon.process.waitForStderr("pipe child started"))
+        // Delivery attempts happen within the loop turn after each event; the third one marks all three written.
+        #expect(daemon.process.waitForStderr("route=r sink=deaf event=message:new", occurrences: 3))
+        // A second daemon may not use the same spool while the first runs.
+        let rival = try BridgeProcess.run(["run", "--config", daemon.configPath])
+        #expect(rival.status == 78)
+        #expect(rival.stderr.contains("in use by another mojo-bridge"))
+        // Writing commands need the daemon stopped.
+        let busy = try BridgeProcess.run(["spool", "--config", daemon.configPath, "drop", "--all"])
+        #expect(busy.status == 1 && busy.stderr.contains("daemon is running"))
+        #expect(daemon.stop() == 0)
+        let list = try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("deaf: 3 pending, 0 dead"), "\(list.stdout)")
+        #expect(list.stdout.split(separator: "\n").filter { $0.hasPrefix("deaf\tevt_") }.count == 3)
+        let drop = try BridgeProcess.run(["spool", "--config", daemon.configPath, "drop", "--sink", "deaf", "--all", "--pending"])
+        #expect(drop.stdout.contains("3 items dropped"))
+        #expect(try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"]).stdout.contains("deaf: 0 pending"))
+    }
+}
