@@ -25,5 +25,7 @@ static inline long mojo_SSL_set1_host_or_ip(SSL *s, const char *name, int isIP) 
     if (isIP) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), name);
     return SSL_set1_host(s, name);
 }
+/* accept4(2) is a GNU extension hidden without _GNU_SOURCE: bound to glibc's symbol by name. */
+extern int mojo_accept4(int fd, struct sockaddr *addr, socklen_t *length, int flags) __asm__("accept4");
 static inline int mojo_ERR_GET_REASON(unsigned long e) { return ERR_GET_REASON(e); }
 #endif
