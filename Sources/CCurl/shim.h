@@ -21,4 +21,8 @@ static inline curl_socket_t mojo_CURL_SOCKET_TIMEOUT(void) { return CURL_SOCKET_
 static inline long mojo_CURL_HTTP_VERSION_1_1(void) { return CURL_HTTP_VERSION_1_1; }
 static inline CURLcode mojo_curl_msg_result(const CURLMsg *m) { return m->data.result; }
 static inline int mojo_curl_msg_is_done(const CURLMsg *m) { return m->msg == CURLMSG_DONE; }
+/// CURLOPT_OPENSOCKETFUNCTION with a typed callback.
+static inline CURLcode mojo_curl_setopt_opensocket(CURL *h, curl_socket_t (*cb)(void *, curlsocktype, struct curl_sockaddr *)) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, cb);
+}
 #endif

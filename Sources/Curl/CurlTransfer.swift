@@ -42,6 +42,16 @@ final class CurlTransfer {
         try check(mojo_curl_setopt_str(easy, CURLOPT_URL, request.url))
         try check(mojo_curl_setopt_str(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
         try check(mojo_curl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        if case .publicOnly = request.addressPolicy {
+            // The SSRF guard: judged on the resolved address, at connect time.
+            try check(mojo_curl_setopt_opensocket(easy) { _, _, address in
+                guard let address else { return -1 }
+                return withUnsafePointer(to: &address.pointee.addr) { sa -> Int32 in
+                    guard AddressPolicy.allows(sa, policy: .publicOnly) else { return -1 }
+                    return socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
+                }
+            })
+        }
         // Signals are the daemon's (signalfd); libcurl must not install handlers or use alarm().
         try check(mojo_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
         try check(mojo_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mojo_CURL_HTTP_VERSION_1_1()))

@@ -21,6 +21,9 @@ public struct HTTPRequest: Sendable {
     public var followRedirects: Bool
     /// A response body larger than this fails the request with an `HTTPError`.
     public var maxResponseBytes: Int
+    /// Which addresses the request may connect to (default any; webhooks use `.publicOnly`
+    /// unless the sink allows private destinations).
+    public var addressPolicy: AddressPolicy = .any
 
     /// Creates a request; the defaults are a GET with a 10 s connect and 60 s total timeout.
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],

@@ -29,6 +29,13 @@ public enum Envelope {
         public var id: String?
         public var tenant: String?
         public var command: MojoCommand
+
+        /// A command with its optional id and tenant.
+        public init(id: String?, tenant: String?, command: MojoCommand) {
+            self.id = id
+            self.tenant = tenant
+            self.command = command
+        }
     }
 
     /// Parses one inbound line or body. A JSON object is a command in the shared vocabulary; with

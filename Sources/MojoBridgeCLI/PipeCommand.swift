@@ -79,7 +79,7 @@ final class PipeCommand {
         if case .env(let name) = config.tenants[0].token { hidden.insert(name) }
         let loop = runtime.loop, reaper = runtime.reaper, log = runtime.log
         var pipe: PipeSink?
-        let bridge = Bridge(config: config, loop: loop, reaper: reaper, curl: runtime.curl(), logger: log, durable: false) { [weak self] settings, host in
+        let bridge = Bridge(config: config, loop: loop, reaper: reaper, curl: runtime.curl(), logger: log, durable: false) { [weak self] settings, host throws(SinkSetupError) in
             guard case .pipe(let p) = settings.kind else { return nil }
             let sink = PipeSink(settings: settings, pipe: p, loop: loop, reaper: reaper, logger: log, host: host, hiddenEnvironment: hidden)
             sink.endWithChild { status in self?.childEnded(status) }

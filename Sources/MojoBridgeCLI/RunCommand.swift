@@ -1,3 +1,4 @@
+import Curl
 import Diagnostics
 import Mojo
 import Relay
@@ -43,7 +44,7 @@ final class RunCommand {
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
         if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }
         let bridge = Bridge(config: config, loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
-                            sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, logger: log, config: config))
+                            sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log, config: config))
         self.bridge = bridge
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
@@ -79,14 +80,21 @@ final class RunCommand {
 
 /// The sink kinds this build has.
 enum SinkFactories {
-    static func make(loop: EventLoop, reaper: ChildReaper, logger: Logger, config: BridgeConfig) -> SinkFactory {
+    static func make(loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger, config: BridgeConfig) -> SinkFactory {
+        // No child sees the daemon's token or any secret given by environment variable.
         var hidden: Set<String> = ["MOJO_TOKEN"]
         for t in config.tenants { if case .env(let name) = t.token { hidden.insert(name) } }
-        return { settings, host in
+        for s in config.sinks {
+            if case .webhook(let w) = s.kind { for case .env(let name) in w.secrets { hidden.insert(name) } }
+        }
+        return { settings, host throws(SinkSetupError) in
             switch settings.kind {
             case .pipe(let pipe):
                 return PipeSink(settings: settings, pipe: pipe, loop: loop, reaper: reaper, logger: logger, host: host, hiddenEnvironment: hidden)
-            case .webhook, .email:
+            case .webhook(let webhook):
+                guard let curl else { throw SinkSetupError(sink: settings.name, reason: "libcurl could not be initialised") }
+                return try WebhookSink(settings: settings, webhook: webhook, curl: curl, logger: logger, host: host)
+            case .email:
                 return nil
             }
         }

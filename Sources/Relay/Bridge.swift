@@ -139,7 +139,12 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Starts one sink behind its runner and spool; returns why it could not start.
     @discardableResult
     func startSink(_ settings: SinkSettings) -> String? {
-        guard let sink = makeSink(settings, self) else {
+        let made: Sink?
+        do { made = try makeSink(settings, self) } catch {
+            log.error("sink not started", [("sink", settings.name), ("reason", error.reason)])
+            return error.reason
+        }
+        guard let sink = made else {
             log.error("sink kind not available in this build; its routes deliver nothing", [("sink", settings.name), ("type", settings.kind.name)])
             return nil
         }

@@ -72,5 +72,6 @@ public protocol Sink: AnyObject {
     func stop(graceMs: Int, _ done: @escaping () -> Void)
 }
 
-/// Builds the sink for a `SinkSettings`; nil when the kind is not available in this build.
-public typealias SinkFactory = (_ settings: SinkSettings, _ host: SinkHost) -> Sink?
+/// Builds the sink for a `SinkSettings`; nil when the kind is not available in this build; an
+/// error when its settings cannot be used (a secret that cannot be read, ...).
+public typealias SinkFactory = (_ settings: SinkSettings, _ host: SinkHost) throws(SinkSetupError) -> Sink?
