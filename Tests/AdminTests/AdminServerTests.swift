@@ -208,6 +208,19 @@ import Transport
         #expect(responses[5] == "EOF")
     }
 
+    @Test func metricsAreScrapedInTheTextFormat() throws {
+        let (result, _) = try withServer { port -> [String?] in
+            let client = RawClient(port: port)
+            client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            return [client.readResponse(), client.readResponse()]
+        }
+        let responses = try #require(result)
+        #expect(responses[1]?.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8") == true)
+        #expect(body(responses[0])?.contains("admin_test_scrapes_total{route=\"/metrics\"} 1\n") == true)
+        #expect(body(responses[1]) == "# HELP admin_test_scrapes_total Scrapes served.\n# TYPE admin_test_scrapes_total counter\n"
+            + "admin_test_scrapes_total{route=\"/metrics\"} 2\n")
+    }
+
     @Test func listenErrors() throws {
         let loop = try EventLoop()
         let router = AdminRouter()

@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import Testing
 import Admin
+import Diagnostics
 import HTTP
 import Transport
 
@@ -45,6 +46,12 @@ func testRouter(loop: EventLoop) -> AdminRouter {
         loop.schedule(afterMilliseconds: ms) { respond(.text(200, "slept \(ms)")) }
     }
     router.get("/never") { _, _, _ in }
+    let registry = MetricsRegistry()
+    let scrapes = try? registry.counter("admin_test_scrapes_total", help: "Scrapes served.", labels: [("route", "/metrics")])
+    router.get("/metrics") { _, _, respond in
+        scrapes?.increment()
+        respond(.metrics(registry))
+    }
     router.get("/twice") { _, _, respond in
         respond(.text(200, "first"))
         respond(.text(500, "second"))
