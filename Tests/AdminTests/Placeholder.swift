@@ -1,4 +1,0 @@
-import Testing
-@testable import Admin
-
-@Test func placeholder() { #expect(Bool(true)) }
