@@ -131,9 +131,9 @@ def write_config(ctx, fh, name, sink=None, direction="to_sink", tenants=None):
         lines.append(f"tenant {tid} {{ token = file:{tok} }}")
     if sink:
         argv = ", ".join(json.dumps(a) for a in sink)
-        lines.append(f"sink s {{ type = pipe  command = [{argv}]  per = route  format = json }}")
+        lines.append(f"sink s {{ type = pipe  command = [{argv}]  per = route  format = json  queue = 1000000 }}")
         lines.append(f'route r {{ conversation = "*"  to = s  direction = {direction} }}')
-    lines.append("log { level = warn }")
+    lines.append("log { level = warning }")
     path = os.path.join(ctx.work, name)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -248,18 +248,17 @@ def latency(ctx, peer, mode, n=5000, rate=1000):
     try:
         if mode == "tail":
             p = subprocess.Popen(peer_argv(ctx, peer, fh, "tail"), stdout=subprocess.PIPE)
-            c = subprocess.Popen(sink_cmd("latency", n, report), stdin=p.stdout)
+            c = subprocess.Popen(sink_cmd("latency", 200, n, report), stdin=p.stdout)
             p.stdout.close()
             procs += [p, c]
         else:
-            p = subprocess.Popen(peer_argv(ctx, peer, fh, "pipe", sink=sink_cmd("latency", n, report)))
+            p = subprocess.Popen(peer_argv(ctx, peer, fh, "pipe", sink=sink_cmd("latency", 200, n, report)))
             procs.append(p)
         fh.wait_clients(1)
         time.sleep(0.3)
         # Warm-up: 200 events through the same path (the child starts with the first event).
         fh.call(f"/control/rate?n=200&rate={rate}", "POST")
-        wait_file(report, 10)
-        os.unlink(report)
+        wait_file(report + ".warm", 10)
         c0 = cpu_ns(p.pid)
         fh.call(f"/control/rate?n={n}&rate={rate}", "POST")
         lat = wait_file(report, 30)

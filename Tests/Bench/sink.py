@@ -5,9 +5,10 @@ measured pipeline.
 
     sink.py count EVERY REPORT    appends `<count> <monotonic ns>` to REPORT each time EVERY more
                                   lines arrived (reads 1 MiB at a time; counting costs ~nothing)
-    sink.py latency N REPORT      for each line, now - T where the content holds `T<20 digits>`
-                                  (the firehose's monotonic send time); after N lines writes the
-                                  latencies (ns) as a JSON list to REPORT
+    sink.py latency W N REPORT    for each line, now - T where the content holds `T<20 digits>`
+                                  (the firehose's monotonic send time); after W lines (warm-up)
+                                  writes their latencies (ns) as a JSON list to REPORT.warm, after
+                                  N more to REPORT
     sink.py echo                  for each line holding `T<20 digits>`, prints `pong T<digits>` at
                                   once (a plain text reply line: message:send back to MOJO)
 """
@@ -36,17 +37,19 @@ def main():
                     out.write(f"{count} {time.monotonic_ns()}\n")
                     mark = (count // every + 1) * every
     elif mode == "latency":
-        n, report = int(sys.argv[2]), sys.argv[3]
+        warm, n, report = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+        targets = [(warm, report + ".warm"), (n, report)]
         lat = []
         for line in sys.stdin.buffer:
             t = time.monotonic_ns()
             m = STAMP.search(line)
             if m:
                 lat.append(t - int(m.group(1)))
-            if len(lat) == n:
-                with open(report + ".tmp", "w") as out:
+            if targets and len(lat) == targets[0][0]:
+                path = targets.pop(0)[1]
+                with open(path + ".tmp", "w") as out:
                     json.dump(lat, out)
-                os.rename(report + ".tmp", report)
+                os.rename(path + ".tmp", path)
                 lat = []
     elif mode == "echo":
         out = sys.stdout.buffer
