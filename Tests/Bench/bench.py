@@ -432,6 +432,10 @@ def main():
     ap.add_argument("--scale-python", action="store_true", help="also run the 1,000-session test for Python")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-out"))
     args = ap.parse_args()
+    args.out = os.path.abspath(args.out)
+    for k in ("bridge", "bridge_static", "floor", "python"):
+        if getattr(args, k):
+            setattr(args, k, os.path.abspath(getattr(args, k)))
     ctx = Ctx(args)
     only = set(args.only.split(","))
     R = {}
