@@ -30,6 +30,26 @@ public enum AddressPolicy: Sendable {
         }
     }
 
+    /// The address as text, for error messages.
+    static func describe(_ sa: UnsafePointer<sockaddr>) -> String {
+        var buf = [CChar](repeating: 0, count: 64)
+        switch Int32(sa.pointee.sa_family) {
+        case AF_INET:
+            sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
+                var a = p.pointee.sin_addr
+                _ = inet_ntop(AF_INET, &a, &buf, 64)
+            }
+        case AF_INET6:
+            sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                var a = p.pointee.sin6_addr
+                _ = inet_ntop(AF_INET6, &a, &buf, 64)
+            }
+        default:
+            return "an address of family \(sa.pointee.sa_family)"
+        }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Public IPv4 unicast.
     static func isPublic(v4 a: UInt32) -> Bool {
         let blocked: [(UInt32, Int)] = [

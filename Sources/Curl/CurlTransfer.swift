@@ -15,6 +15,8 @@ final class CurlTransfer {
     private(set) var body: [UInt8] = []
     private(set) var headers: [(String, String)] = []
     private(set) var exceededLimit = false
+    /// The address the SSRF guard refused, if it did.
+    var refusedAddress: String?
 
     /// Creates and configures the easy handle; throws with libcurl's message if an option is refused.
     init(id: RequestID, request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
@@ -44,13 +46,17 @@ final class CurlTransfer {
         try check(mojo_curl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
         if case .publicOnly = request.addressPolicy {
             // The SSRF guard: judged on the resolved address, at connect time.
-            try check(mojo_curl_setopt_opensocket(easy) { _, _, address in
+            try check(mojo_curl_setopt_opensocket(easy) { user, _, address in
                 guard let address else { return -1 }
                 return withUnsafePointer(to: &address.pointee.addr) { sa -> Int32 in
-                    guard AddressPolicy.allows(sa, policy: .publicOnly) else { return -1 }
+                    guard AddressPolicy.allows(sa, policy: .publicOnly) else {
+                        if let user { Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue().refusedAddress = AddressPolicy.describe(sa) }
+                        return -1
+                    }
                     return socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
                 }
             })
+            try check(mojo_curl_setopt_ptr(easy, CURLOPT_OPENSOCKETDATA, me))
         }
         // Signals are the daemon's (signalfd); libcurl must not install handlers or use alarm().
         try check(mojo_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
@@ -143,6 +149,10 @@ final class CurlTransfer {
         if exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(HTTPError(code: Int32(code.rawValue),
                 message: "response larger than maxResponseBytes (\(maxResponseBytes))", url: url))
+        }
+        if let refusedAddress {
+            return .failure(HTTPError(code: Int32(code.rawValue),
+                message: "connection to \(refusedAddress) refused: not a public address (SSRF guard)", url: url))
         }
         guard code == CURLE_OK else { return .failure(error(code)) }
         var status = 0

@@ -79,8 +79,8 @@ public final class WebhookSink: Sink {
     func outcome(_ result: Result<HTTPResponse, HTTPError>, delivery: Delivery) -> DeliveryOutcome {
         switch result {
         case .failure(let e):
-            if e.code == 7 && !settings.allowPrivate && e.message.contains("socket") {
-                return .failed(reason: "destination refused by the SSRF guard (a private, loopback or link-local address); set allow_private = true to allow it")
+            if e.message.contains("(SSRF guard)") {
+                return .failed(reason: "\(e.message); set allow_private = true to allow it")
             }
             return .retry(reason: e.description, afterMs: nil)
         case .success(let r):

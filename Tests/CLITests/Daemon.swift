@@ -13,14 +13,14 @@ final class Daemon {
     /// Writes `bridge.conf` (server, the demo tenant with a fresh token, debug logs, then `rules`)
     /// and starts the daemon; waits until every tenant is connected.
     init(world: DemoWorld = .shared, rules: String, extraTenants: String = "", connectedTenants: Int = 1,
-         arguments: [String] = []) throws {
+         arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.world = world
         dir = try RepoPaths.temporaryDirectory("mojo-run")
         configPath = dir + "/bridge.conf"
         token = try world.tokenFile()
         try Self.header(world: world, token: token, extraTenants: extraTenants, spool: dir + "/spool").appending(rules)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
-        process = try BridgeProcess(["run", "--config", configPath, "--log-level", "debug"] + arguments)
+        process = try BridgeProcess(["run", "--config", configPath, "--log-level", "debug"] + arguments, environment: environment)
         for _ in 0..<connectedTenants {
             guard process.waitForStderr("msg=connected", timeout: 15) else {
                 throw DevServerError.control("daemon did not connect:\n\(process.stderr)")

@@ -53,6 +53,8 @@ async def handle(reader, writer):
                 out += f"{k}: {v}\r\n"
             writer.write(out.encode() + b"\r\n" + data)
             await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                break
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
         pass
     finally:
