@@ -35,7 +35,7 @@ let package = Package(
         // The router: rules -> sinks and sinks -> MOJO, echo suppression, mirroring; and the sinks.
         .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "Crypto", "Admin", "HTTP", "JSON", "Diagnostics"]),
 
-        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Transport", "JSON", "Diagnostics"]),
+        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Admin", "Curl", "Transport", "JSON", "Diagnostics"]),
 
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),

@@ -1,3 +1,4 @@
+import Admin
 import Curl
 import Diagnostics
 import Mojo
@@ -16,6 +17,8 @@ final class RunCommand {
     private let runtime: Runtime
     private let path: String
     private var bridge: Bridge?
+    private var adminServer: AdminServer?
+    private var endpoints: AdminEndpoints?
     private let shutdownMs: Int
 
     init(args: ParsedArguments) throws(UsageError) {
@@ -53,6 +56,17 @@ final class RunCommand {
             printErr("mojo-bridge run: \(error.description); not started")
             return .config
         }
+        if let admin = config.admin {
+            let endpoints = AdminEndpoints(bridge: bridge, loop: runtime.loop, logger: log)
+            do {
+                adminServer = try AdminServer(listen: admin.listen, loop: runtime.loop, handler: endpoints.router, logger: log)
+                self.endpoints = endpoints
+                log.info("admin server listening", [("listen", admin.listen), ("port", String(adminServer?.port ?? 0))])
+            } catch {
+                printErr("mojo-bridge run: admin server: \(error.description); not started")
+                return .config
+            }
+        }
         return runtime.run()
     }
 
@@ -64,6 +78,7 @@ final class RunCommand {
             log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
         case .success(let c):
             bridge?.reload(c)
+            endpoints?.reloadSecrets()
         }
     }
 
@@ -74,6 +89,7 @@ final class RunCommand {
             self?.runtime.log.warn("shutdown took too long; exiting")
             self?.runtime.finish(.ok)
         }
+        adminServer?.close()
         bridge.shutdown(graceMs: shutdownMs) { [weak self] in self?.runtime.finish(.ok) }
     }
 }

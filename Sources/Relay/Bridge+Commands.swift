@@ -2,19 +2,57 @@ import JSON
 import Mojo
 import Rules
 
+/// Why a command from a sink was not sent.
+public enum CommandRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No tenant could be chosen, or the tenant is not configured.
+    case unknownTenant(String)
+    /// No route lets this sink send this command (the route's failure, in words).
+    case notAllowed(String)
+    /// The tenant's send buffer is full.
+    case bufferFull
+    /// The daemon is stopping.
+    case stopping
+
+    public var description: String {
+        switch self {
+        case .unknownTenant(let why): why
+        case .notAllowed(let why): "no route lets this sink send it (\(why))"
+        case .bufferFull: "the tenant's send buffer is full"
+        case .stopping: "the daemon is stopping"
+        }
+    }
+}
+
+/// What the server said to a reply, for callers that wait (the admin inbound endpoint).
+public enum ReplyResult: Sendable, Equatable {
+    case sent(messageId: String)
+    case refused(error: String)
+}
+
 extension Bridge {
-    /// A command from a sink: check that a route lets this sink send it, then hand it to the
-    /// tenant's session.
+    /// A command from a sink: logged and dropped when it cannot be sent.
     public func sink(_ sinkName: String, sent inbound: Envelope.Inbound, context: ReplyContext) {
-        guard !stopping else { return }
+        if case .failure(let rejection) = submit(sinkName, inbound, context: context) {
+            stats.commandsDropped += 1
+            count("mojo_bridge_commands_dropped_total", "Commands from sinks not sent", [("sink", sinkName)])
+            log.warn("command from sink dropped", [("sink", sinkName), ("command", inbound.command.eventName),
+                                                   ("conversation", inbound.command.conversationId ?? ""), ("reason", rejection.description)])
+        }
+    }
+
+    /// Checks that a route lets `sinkName` send the command, then hands it to the tenant's
+    /// session. A `message:send` is spooled first; `answer` (if given) hears what the server says
+    /// to it. Returns the command's id (the reply spool id for a `message:send`).
+    @discardableResult
+    public func submit(_ sinkName: String, _ inbound: Envelope.Inbound, context: ReplyContext,
+                       answer: ((ReplyResult) -> Void)? = nil) -> Result<String?, CommandRejection> {
+        guard !stopping else { return .failure(.stopping) }
         stats.commandsIn += 1
         let command = inbound.command
         guard let tenant = inbound.tenant ?? context.tenant ?? (config.tenants.count == 1 ? config.tenants[0].id : nil) else {
-            return drop(sinkName, command, "no tenant: the command names none and the sink has not seen an event yet")
+            return .failure(.unknownTenant("no tenant: the command names none and the sink has not seen an event yet"))
         }
-        guard let session = sessions[tenant] else {
-            return drop(sinkName, command, "tenant \(tenant) is not configured")
-        }
+        guard let session = sessions[tenant] else { return .failure(.unknownTenant("tenant \(tenant) is not configured")) }
         var payload = JSONObject()
         if let c = command.conversationId { payload["conversationId"] = .string(c) }
         if case .send(_, let content, let type, _) = command {
@@ -25,28 +63,28 @@ extension Bridge {
                                   selfUserId: session.selfUserId, eventId: inbound.id, sourceSink: sinkName)
         guard config.routes.contains(where: { $0.matches(event) }) else {
             let why = config.routes.first { $0.sinks.contains(sinkName) }?.failure(for: event) ?? "no route sends to sink \(sinkName)"
-            return drop(sinkName, command, "no route lets this sink send it (\(why))")
+            return .failure(.notAllowed(why))
         }
+        var id = inbound.id
         switch command {
         case .typingStart(let c), .typingStop(let c):
             let start: Bool
             if case .typingStart = command { start = true } else { start = false }
-            guard typing.allow(start: start, tenant: tenant, conversation: c, now: loop.now) else { return }
+            // Rate-limited repeats are accepted and dropped: the indicator is on already.
+            guard typing.allow(start: start, tenant: tenant, conversation: c, now: loop.now) else { return .success(id) }
         case .send(let c, let content, _, _):
-            let replyID = spoolReply(command, id: inbound.id, tenant: tenant, sink: sinkName, hops: context.hops + 1)
+            id = spoolReply(command, id: inbound.id, tenant: tenant, sink: sinkName, hops: context.hops + 1) ?? inbound.id
             origins.record(tenant: tenant, conversation: c, content: content,
-                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: replyID ?? inbound.id), now: loop.now)
+                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: id), now: loop.now)
+            if let answer, let id { replyWaiters[id] = answer }
         default:
             break
         }
-        if !session.emit(command) {
-            drop(sinkName, command, "the tenant's send buffer is full")
-        }
+        guard session.emit(command) else { return .failure(.bufferFull) }
+        count("mojo_bridge_commands_total", "Commands from sinks sent to MOJO", [("sink", sinkName), ("command", command.eventName)])
+        return .success(id)
     }
 
-    func drop(_ sink: String, _ command: MojoCommand, _ why: String) {
-        stats.commandsDropped += 1
-        log.warn("command from sink dropped", [("sink", sink), ("command", command.eventName),
-                                               ("conversation", command.conversationId ?? ""), ("reason", why)])
-    }
+    /// Stops waiting for the answer to `id` (the caller timed out).
+    public func forgetWaiter(_ id: String) { replyWaiters.removeValue(forKey: id) }
 }

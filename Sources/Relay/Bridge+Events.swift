@@ -23,6 +23,7 @@ extension Bridge {
     public func session(_ session: TenantSession, event name: String, data: UnsafeRawBufferPointer) {
         guard !stopping, let tenant = session.configuration.tenant else { return }
         stats.eventsIn += 1
+        count("mojo_bridge_events_received_total", "Events received from MOJO", [("tenant", tenant), ("type", name)])
         let payload: JSONValue
         do { payload = data.isEmpty ? .null : try JSONValue(parsing: data) } catch {
             stats.malformedEvents += 1
@@ -39,11 +40,18 @@ extension Bridge {
                 origin = origins.echo(tenant: tenant, conversation: c, content: text)
             }
         case "message:sent":
-            replyAnswered(origins.answered(tenant: tenant, conversation: event.conversationId), tenant: tenant)
+            let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
+            replyAnswered(answered, tenant: tenant)
+            if let id = answered?.commandId, let waiter = replyWaiters.removeValue(forKey: id) {
+                waiter(.sent(messageId: payload["messageId"]?.stringValue ?? ""))
+            }
             fireSettled(force: false)
         case "message:error":
             let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
             replyAnswered(answered, tenant: tenant)
+            if let id = answered?.commandId, let waiter = replyWaiters.removeValue(forKey: id) {
+                waiter(.refused(error: payload["error"]?.stringValue ?? "refused"))
+            }
             log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
                                                    ("error", payload["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
             // The sink that sent it hears the error, whatever the routes say.
@@ -70,6 +78,7 @@ extension Bridge {
                 guard let runner = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
                 runner.enqueue(delivery(event, data: data, route: route.name, to: (route, settings), hops: hops))
                 stats.deliveries += 1
+                count("mojo_bridge_events_routed_total", "Events handed to a sink", [("sink", sinkName), ("route", route.name)])
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
                                             ("sink", sinkName), ("event", name), ("id", id)])

@@ -26,6 +26,9 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var settledWaiters: [() -> Void] = []
     var replySpools: [String: SinkSpool] = [:]
     var spoolLock: SpoolLock?
+    var replyWaiters: [String: (ReplyResult) -> Void] = [:]
+    /// Prometheus metrics (`/metrics`).
+    public let metrics = MetricsRegistry()
     var origins = OriginTracker()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
@@ -162,8 +165,10 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         } else {
             spool = SinkSpool(memoryFor: settings.name, maxBytes: config.spool.maxSize, log: log)
         }
-        sinks[settings.name] = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
-                                          nowMs: { Timestamp.nowUnixMilliseconds() })
+        let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
+                                nowMs: { Timestamp.nowUnixMilliseconds() })
+        instrument(runner)
+        sinks[settings.name] = runner
         return nil
     }
 

@@ -26,7 +26,7 @@ public struct AdminSettings: Sendable, Equatable {
     /// Splits `host:port` (IPv6 hosts in brackets); `nil` when malformed.
     static func hostPort(_ text: String) -> (host: String, port: Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
+              (0...65535).contains(port) else { return nil }
         let host = String(text[..<colon])
         guard !host.isEmpty else { return nil }
         return (host, port)

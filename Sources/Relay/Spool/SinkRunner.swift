@@ -22,8 +22,10 @@ final class SinkRunner {
     private var stopping = false
     /// Counters for metrics.
     private(set) var delivered = 0, retried = 0, deadLettered = 0, refused = 0
-    /// Delivery latency observations (enqueue to acceptance, milliseconds), drained by metrics.
-    var onDelivered: ((_ latencyMs: Int64) -> Void)?
+    /// Every attempt's outcome, with the latency from spooling to acceptance for deliveries (metrics).
+    var onOutcome: ((_ outcome: DeliveryOutcome, _ latencyMs: Int64?) -> Void)?
+    /// An event refused because the spool was full (metrics).
+    var onRefused: (() -> Void)?
 
     init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: EventLoop, log: Logger, nowMs: @escaping () -> Int64) {
         self.name = settings.name
@@ -49,6 +51,7 @@ final class SinkRunner {
                 if try spool.enqueue(d, nowMs: nowMs()) { return schedulePump() }
             }
             refused += 1
+            onRefused?()
             if refused == 1 || refused % 1000 == 0 {
                 log.error("spool full: event refused", [("id", d.eventId), ("refused_total", String(refused)), ("max_bytes", String(spool.maxBytes))])
             }
@@ -116,7 +119,7 @@ final class SinkRunner {
             case .delivered:
                 try spool.remove(id, nowMs: now)
                 delivered += 1
-                onDelivered?(now - enqueuedAtMs)
+                onOutcome?(outcome, now - enqueuedAtMs)
             case .retry(let reason, let afterMs):
                 let attempts = (spool.items[id]?.attempts ?? 0) + 1
                 if Int(attempts) >= schedule.count {
@@ -143,6 +146,7 @@ final class SinkRunner {
         } catch {
             log.error("spool write failed", [("id", id), ("error", error.description)])
         }
+        if outcome != .delivered { onOutcome?(outcome, nil) }
         pump()
     }
 

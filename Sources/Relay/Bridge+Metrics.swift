@@ -1,0 +1,58 @@
+import Diagnostics
+import Transport
+
+/// The bridge's Prometheus metrics. Counters are bumped where things happen; the state of
+/// sessions and spools is read at scrape time.
+extension Bridge {
+    /// Renders every metric in the Prometheus text format.
+    public func renderMetrics() -> String {
+        let m = metrics
+        // Live state, read now (series of removed tenants and sinks disappear with a reload).
+        for (tenant, session) in sessions {
+            let l = [("tenant", tenant)]
+            try? m.callbackGauge("mojo_bridge_session_connected", help: "1 when the tenant's Socket.IO session is connected", labels: l) {
+                session.isConnected ? 1 : 0
+            }
+            try? m.callbackGauge("mojo_bridge_session_reconnects", help: "Reconnections since start", labels: l) { Double(session.reconnects) }
+            try? m.callbackGauge("mojo_bridge_emits_buffered", help: "Commands waiting for a connection", labels: l) { Double(session.bufferedEmits) }
+        }
+        let now = Timestamp.nowUnixMilliseconds()
+        for (name, runner) in sinks {
+            let l = [("sink", name)]
+            let spool = runner.spool
+            try? m.callbackGauge("mojo_bridge_spool_pending", help: "Events waiting for delivery", labels: l) { Double(spool.pendingCount) }
+            try? m.callbackGauge("mojo_bridge_spool_dead", help: "Dead letters", labels: l) { Double(spool.deadCount) }
+            try? m.callbackGauge("mojo_bridge_spool_bytes", help: "Bytes in the spool", labels: l) { Double(spool.bytes) }
+            try? m.callbackGauge("mojo_bridge_spool_oldest_age_seconds", help: "Age of the oldest pending event", labels: l) {
+                guard let first = spool.orderedIDs.first(where: { spool.items[$0]?.dead == false }),
+                      let item = spool.items[first] else { return 0 }
+                return Double(now - item.enqueuedAtMs) / 1000
+            }
+            try? m.callbackGauge("mojo_bridge_sink_disabled", help: "1 when the sink was disabled (HTTP 410)", labels: l) { runner.disabled ? 1 : 0 }
+        }
+        return m.render()
+    }
+
+    func count(_ name: String, _ help: String, _ labels: [(String, String)], by n: Double = 1) {
+        (try? metrics.counter(name, help: help, labels: labels))?.increment(by: n)
+    }
+
+    /// Hooks a runner's outcomes into the counters and the latency histogram.
+    func instrument(_ runner: SinkRunner) {
+        let name = runner.name
+        let histogram = try? metrics.histogram("mojo_bridge_delivery_latency_seconds",
+                                               help: "From spooling an event to its acceptance by the sink", labels: [("sink", name)])
+        runner.onOutcome = { [weak self] outcome, latencyMs in
+            let label: String
+            switch outcome {
+            case .delivered:
+                label = "delivered"
+                if let latencyMs { histogram?.observe(Double(latencyMs) / 1000) }
+            case .retry: label = "retry"
+            case .failed: label = "dead"
+            case .disabled: label = "disabled"
+            }
+            self?.count("mojo_bridge_deliveries_total", "Delivery attempts by outcome", [("sink", name), ("outcome", label)])
+        }
+    }
+}
