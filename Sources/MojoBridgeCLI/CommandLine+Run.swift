@@ -34,6 +34,7 @@ connection options (CONN):
                          falling back to polling that upgrades when WebSocket is blocked)
   --ca-file PATH         trust this CA bundle instead of the system store
   --path PATH            Socket.IO path (default /socket.io/)
+  --namespace NSP        Socket.IO namespace (default /)
 
 global options:
   -h, --help             show this help

@@ -7,7 +7,7 @@ import Glibc
 /// The connection options shared by `tail`, `send` and `pipe` (CONN in the usage text).
 struct ConnectionOptions {
     static let valued: Set<String> = ["--url", "--tenant", "--token-file", "--token-command", "--transport", "--ca-file", "--path",
-                                      "--log-level", "--log-format", "--connect-timeout"]
+                                      "--log-level", "--log-format", "--connect-timeout", "--namespace"]
 
     var configuration: SessionConfiguration
 
@@ -32,6 +32,12 @@ struct ConnectionOptions {
         if let mode = args.last("--transport") {
             guard let m = TransportMode(rawValue: mode) else { throw UsageError(description: "--transport must be websocket, polling or auto") }
             config.transport = m
+        }
+        if let ns = args.last("--namespace") {
+            guard ns.hasPrefix("/"), !ns.contains(","), !ns.contains(where: { $0 == " " || $0 == "\n" }) else {
+                throw UsageError(description: "--namespace must start with / (e.g. /chat) and hold no comma or space")
+            }
+            config.namespace = ns
         }
         if let ca = args.last("--ca-file") {
             guard access(ca, R_OK) == 0 else { throw UsageError(description: "--ca-file \(ca): not readable") }
