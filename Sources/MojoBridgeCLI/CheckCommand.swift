@@ -9,16 +9,8 @@ enum CheckCommand {
     static let valued: Set<String> = ["--config", "--event", "--self"]
 
     static func run(_ args: ParsedArguments) -> ExitCode {
-        let path = args.last("--config") ?? env("MOJO_BRIDGE_CONFIG") ?? "/etc/mojo-bridge/bridge.conf"
-        let config: BridgeConfig
-        switch ConfigLoader.load(path: path, env: .system) {
-        case .failure(let errors):
-            for e in errors { printErr(e.description) }
-            printErr("\(path): \(errors.count) error\(errors.count == 1 ? "" : "s")")
-            return .failure
-        case .success(let c):
-            config = c
-        }
+        let path = ConfigFile.path(args)
+        guard let config = ConfigFile.load(path, prefix: "") else { return .failure }
         guard let eventPath = args.last("--event") else {
             print("\(path): ok (\(config.tenants.count) tenant\(config.tenants.count == 1 ? "" : "s"), \(config.sinks.count) sink\(config.sinks.count == 1 ? "" : "s"), \(config.routes.count) route\(config.routes.count == 1 ? "" : "s"), \(config.files.count) file\(config.files.count == 1 ? "" : "s"))")
             return .ok

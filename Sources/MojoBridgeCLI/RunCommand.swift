@@ -23,7 +23,7 @@ final class RunCommand {
 
     init(args: ParsedArguments) throws(UsageError) {
         guard args.positional.isEmpty, args.trailing == nil else { throw UsageError(description: "run takes no positional arguments") }
-        path = args.last("--config") ?? env("MOJO_BRIDGE_CONFIG") ?? "/etc/mojo-bridge/bridge.conf"
+        path = ConfigFile.path(args)
         runtime = try Runtime(args: args)
         if let t = args.last("--shutdown-timeout") {
             guard let ms = Duration.milliseconds(parsing: t) else { throw UsageError(description: "--shutdown-timeout: expected a duration like 10s") }
@@ -34,15 +34,7 @@ final class RunCommand {
     }
 
     func run() -> ExitCode {
-        let config: BridgeConfig
-        switch ConfigLoader.load(path: path, env: .system) {
-        case .failure(let errors):
-            for e in errors { printErr(e.description) }
-            printErr("mojo-bridge run: \(path): \(errors.count) configuration error\(errors.count == 1 ? "" : "s"); not started")
-            return .config
-        case .success(let c):
-            config = c
-        }
+        guard let config = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
         var log = runtime.log
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
         if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }

@@ -17,14 +17,8 @@ enum SpoolCommand {
             return .usage
         }
         let ids = Array(args.positional.dropFirst())
-        let path = args.last("--config") ?? env("MOJO_BRIDGE_CONFIG") ?? "/etc/mojo-bridge/bridge.conf"
-        let config: BridgeConfig
-        switch ConfigLoader.load(path: path, env: .system) {
-        case .failure(let errors):
-            for e in errors { printErr(e.description) }
-            return .config
-        case .success(let c): config = c
-        }
+        let path = ConfigFile.path(args)
+        guard let config = ConfigFile.load(path, prefix: "mojo-bridge spool: ") else { return .config }
         let sink = args.last("--sink")
         if let sink, config.sink(named: sink) == nil && !sink.hasPrefix("replies:") {
             printErr("mojo-bridge spool: no sink `\(sink)` in \(path)")
