@@ -150,4 +150,20 @@ import TestSupport
         again.signal(SIGTERM)
         #expect(again.wait() == 0)
     }
+
+    @Test func aReceiverRefusingConnectionsIsRetriedThenDeadLettered() throws {
+        // A port nobody listens on: take a free one from a receiver, then let it go.
+        var port = 0
+        do { port = try PythonPeer("webhook_receiver.py").port }
+        let c = try world.newConversation()
+        let d = try daemon("""
+            sink hooks { type = webhook  url = "http://127.0.0.1:\(port)/"  allow_private = true  retry = [0s, 100ms, 100ms] }
+            route r { conversation = ["\(c)"]  to = hooks }
+            """)
+        try world.post("nobody home", to: c)
+        #expect(d.process.waitForStderr("will retry", occurrences: 2), "\(d.process.stderr)")
+        #expect(d.process.waitForStderr("dead-lettered"), "\(d.process.stderr)")
+        #expect(d.process.stderr.contains("Couldn't connect to server") || d.process.stderr.contains("Connection refused"))
+        #expect(d.stop() == 0)
+    }
 }
