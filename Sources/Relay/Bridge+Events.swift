@@ -23,7 +23,7 @@ extension Bridge {
     public func session(_ session: TenantSession, event name: String, data: UnsafeRawBufferPointer) {
         guard !stopping, let tenant = session.configuration.tenant else { return }
         stats.eventsIn += 1
-        count("mojo_bridge_events_received_total", "Events received from MOJO", [("tenant", tenant), ("type", name)])
+        countEvent(tenant: tenant, type: name)
         let payload: JSONValue
         do { payload = data.isEmpty ? .null : try JSONValue(parsing: data) } catch {
             stats.malformedEvents += 1
@@ -78,7 +78,7 @@ extension Bridge {
                 guard let runner = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
                 runner.enqueue(delivery(event, data: data, route: route.name, to: (route, settings), hops: hops))
                 stats.deliveries += 1
-                count("mojo_bridge_events_routed_total", "Events handed to a sink", [("sink", sinkName), ("route", route.name)])
+                countRouted(sink: sinkName, route: route.name)
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
                                             ("sink", sinkName), ("event", name), ("id", id)])

@@ -37,6 +37,26 @@ extension Bridge {
         (try? metrics.counter(name, help: help, labels: labels))?.increment(by: n)
     }
 
+    /// Counts one event received, through a cache: the hot path builds no label arrays.
+    func countEvent(tenant: String, type: String) {
+        let key = tenant + "\u{0}" + type
+        if let c = eventCounters[key] { return c.increment() }
+        guard let c = try? metrics.counter("mojo_bridge_events_received_total", help: "Events received from MOJO",
+                                           labels: [("tenant", tenant), ("type", type)]) else { return }
+        if eventCounters.count < 10_000 { eventCounters[key] = c }
+        c.increment()
+    }
+
+    /// Counts one event handed to a sink through a route, through a cache.
+    func countRouted(sink: String, route: String) {
+        let key = sink + "\u{0}" + route
+        if let c = routedCounters[key] { return c.increment() }
+        guard let c = try? metrics.counter("mojo_bridge_events_routed_total", help: "Events handed to a sink",
+                                           labels: [("sink", sink), ("route", route)]) else { return }
+        if routedCounters.count < 10_000 { routedCounters[key] = c }
+        c.increment()
+    }
+
     /// Hooks a runner's outcomes into the counters and the latency histogram.
     func instrument(_ runner: SinkRunner) {
         let name = runner.name

@@ -29,6 +29,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var replyWaiters: [String: (ReplyResult) -> Void] = [:]
     /// Prometheus metrics (`/metrics`).
     public let metrics = MetricsRegistry()
+    var eventCounters: [String: Counter] = [:]
+    var routedCounters: [String: Counter] = [:]
     var origins = OriginTracker()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
