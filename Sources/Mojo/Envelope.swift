@@ -1,3 +1,4 @@
+import Diagnostics
 import JSON
 
 /// The one JSON vocabulary used on every channel:
@@ -10,12 +11,28 @@ public enum Envelope {
     /// comes from the validated Socket.IO packet).
     public static func encode(id: String, type: String, timestamp: String, tenant: String,
                               data: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        encode(id: id, type: type, tenant: tenant, data: data, into: &out) { JSONScanner.appendEscaped(timestamp, into: &$0) }
+    }
+
+    /// Appends one envelope stamped now (``Timestamp/appendNowISO8601(into:)``, written straight
+    /// into `out`: the relay's hot path builds no timestamp `String`).
+    public static func encode(id: String, type: String, tenant: String, data: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        encode(id: id, type: type, tenant: tenant, data: data, into: &out) { out in
+            out.append(UInt8(ascii: "\""))
+            Timestamp.appendNowISO8601(into: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    @inline(__always)
+    private static func encode(id: String, type: String, tenant: String, data: UnsafeRawBufferPointer,
+                               into out: inout [UInt8], timestamp: (inout [UInt8]) -> Void) {
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONScanner.appendEscaped(id, into: &out)
         out.append(contentsOf: #","type":"#.utf8)
         JSONScanner.appendEscaped(type, into: &out)
         out.append(contentsOf: #","timestamp":"#.utf8)
-        JSONScanner.appendEscaped(timestamp, into: &out)
+        timestamp(&out)
         out.append(contentsOf: #","tenant":"#.utf8)
         JSONScanner.appendEscaped(tenant, into: &out)
         out.append(contentsOf: #","data":"#.utf8)

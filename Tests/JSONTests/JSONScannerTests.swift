@@ -56,6 +56,35 @@ import Testing
         #expect(throws: Never.self) { try elements(text) }
     }
 
+    @Test func scansStringsEightBytesAtATimeLikeOneAtATime() throws {
+        // Each special byte at every position of a long plain run, so the word-at-a-time fast
+        // path meets it at every offset within a word and near the end of the input.
+        let plain = "abcdefghijklmnopqrstuvwxyz0123"
+        for i in 0..<plain.count {
+            let head = String(plain.prefix(i)), tail = String(plain.dropFirst(i))
+            #expect(try elements("[\"\(head)\\n\(tail)\"]") == ["\"\(head)\\n\(tail)\""])
+            #expect(try elements("[\"\(head)é\(tail)\",1]") == ["\"\(head)é\(tail)\"", "1"])
+            #expect(try elements("[\"\(head)\",\"\(tail)\"]") == ["\"\(head)\"", "\"\(tail)\""])
+            #expect(throws: JSONError.controlCharacter(offset: 2 + i)) { try elements("[\"\(head)\t\(tail)\"]") }
+            let bad = Array("[\"\(head)".utf8) + [0xFF] + Array("\(tail)\"]".utf8)
+            let result = bad.withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.arrayElements(raw) } }
+            #expect(throws: JSONError.invalidUTF8(offset: 2 + i)) { try result.get() }
+            #expect(throws: JSONError.unexpectedEnd(offset: 2 + plain.utf8.count)) { try elements("[\"\(plain)") }
+        }
+    }
+
+    @Test func escapesLongStringsLikeTheSerializer() {
+        let plain = "abcdefghijklmnopqrstuvwxyz0123"
+        for i in 0...plain.count {
+            for special in ["\"", "\\", "\n", "\u{01}", "\u{2028}", "é", "\u{7F}"] {
+                let s = String(plain.prefix(i)) + special + String(plain.dropFirst(i))
+                var out: [UInt8] = []
+                JSONScanner.appendEscaped(s, into: &out)
+                #expect(String(decoding: out, as: UTF8.self) == JSONValue.string(s).serialized())
+            }
+        }
+    }
+
     @Test func validatesAndDecodesStrings() throws {
         let kind = try Array(" {\"a\":1} ".utf8).withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.validate(raw) } }.get()
         #expect(kind == UInt8(ascii: "{"))
