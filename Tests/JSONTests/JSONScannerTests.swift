@@ -97,3 +97,35 @@ import Testing
         #expect(Array(#""\x""#.utf8).withUnsafeBytes { JSONScanner.decodeString($0) } == nil)
     }
 }
+
+@Suite struct JSONStringPathsTests {
+    @Test func readsStringsLikeValueLookups() throws {
+        let paths = [["a"], ["b", "c"], ["b", "d", "e"], ["b"], ["x", "y"], ["n"]]
+        let query = JSONStringPaths(paths)
+        for text in [#"{"a":"1","b":{"c":"2","d":{"e":"3"}},"n":5}"#, #"{"b":{"c":1,"c":"last"},"a":"x","a":"y"}"#,
+                     #"{"x":[{"y":"no"}],"b":"s","\u0061":"esc"}"#, #"[]"#, #""s""#, #"{"b":{"d":{"e":{"f":"deep"}}}}"#] {
+            let bytes = Array(text.utf8)
+            let value = try JSONValue(parsing: bytes)
+            let strings = try bytes.withUnsafeBytes { raw in Result { () throws(JSONError) in try query.strings(in: raw) } }.get()
+            let expected = paths.map { path in path.reduce(Optional(value)) { $0?[$1] }?.stringValue }
+            #expect(strings == expected, "\(text)")
+        }
+    }
+
+    @Test func validatesLikeTheParserOnEveryPrefix() {
+        let text = #"{"k":"v\u00e9\n","m":{"n":[1.5e3,-0,true,false,null],"o":"😀"}}"#
+        let bytes = Array(text.utf8)
+        let query = JSONStringPaths([["k"], ["m", "o"]])
+        for end in 0..<bytes.count {
+            let prefix = Array(bytes[..<end])
+            let parsed = Result { () throws(JSONError) in try JSONValue(parsing: prefix) }
+            let scanned = prefix.withUnsafeBytes { raw in Result { () throws(JSONError) in try query.strings(in: raw) } }
+            guard case .failure(let a) = parsed, case .failure(let b) = scanned else { Issue.record("prefix \(end) accepted"); continue }
+            #expect(a == b, "prefix \(end)")
+        }
+        let deep = "{\"a\":" + String(repeating: "[", count: 128) + String(repeating: "]", count: 128) + "}"
+        let a = Result { () throws(JSONError) in try JSONValue(parsing: Array(deep.utf8)) }
+        let b = Array(deep.utf8).withUnsafeBytes { raw in Result { () throws(JSONError) in try query.strings(in: raw) } }
+        #expect(a.map { _ in 0 } == b.map { _ in 0 })
+    }
+}
