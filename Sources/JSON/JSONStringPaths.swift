@@ -3,7 +3,7 @@
 ///
 /// For the relay's hot path: routing an event needs a handful of its fields, and building the
 /// whole tree (one allocation per string, array and object) cost more than everything else the
-/// relay does per event. Each object on the way is scanned once for all the paths through it.
+/// relay does per event. The document is scanned once, for all the paths at the same time.
 ///
 /// Results match ``JSONValue`` lookups exactly: `value[k1]?[k2]?.stringValue` is the result for
 /// path `[k1, k2]` (`nil` when a member is missing, a value on the way is not an object, or the
@@ -15,6 +15,8 @@ public struct JSONStringPaths: Sendable {
         var key: [UInt8]
         var result: Int?
         var children: Int?
+        /// Every result at or below this member (reset when a later duplicate key replaces it).
+        var subtree: [Int] = []
     }
 
     /// The lookups per object level; level 0 is the document.
@@ -37,6 +39,7 @@ public struct JSONStringPaths: Sendable {
                     levels[level].append(Member(key: bytes))
                     slot = levels[level].count - 1
                 }
+                levels[level][slot].subtree.append(index)
                 if depth == path.count - 1 {
                     levels[level][slot].result = index
                 } else {
@@ -69,13 +72,13 @@ public struct JSONStringPaths: Sendable {
         return results
     }
 
-    /// Scans the object under the cursor (validating it), then resolves the members of `level`
-    /// found in it: strings into `results`, objects one level down.
+    /// Scans the object under the cursor (validating it exactly as ``JSONReader/skipValue(depth:)``
+    /// does, in the same order, so errors are the same), resolving the members of `level` on the
+    /// way: strings into `results`, objects one level down in the same pass. A key seen again
+    /// replaces what its earlier value gave (last value wins).
     private func lookUp(level: Int, in reader: inout JSONReader, depth: Int, into results: inout [String?]) throws(JSONError) {
-        let members = levels[level]
-        // The last value of each member of `members` (its range in the document).
-        var found = [Range<Int>?](repeating: nil, count: members.count)
         guard depth < JSONValue.maximumDepth else { throw .tooDeep(offset: reader.offset) }
+        let members = levels[level]
         reader.advance()
         reader.skipWhitespace()
         if !reader.isAtEnd, reader.current == UInt8(ascii: "}") {
@@ -90,10 +93,20 @@ public struct JSONStringPaths: Sendable {
             reader.skipWhitespace()
             try reader.expect(UInt8(ascii: ":"))
             reader.skipWhitespace()
-            let valueStart = reader.offset
-            try reader.skipValue(depth: depth + 1)
             if let slot = match(content, hasEscapes: hasEscapes, reader: reader, members: members) {
-                found[slot] = valueStart..<reader.offset
+                let member = members[slot]
+                for result in member.subtree { results[result] = nil }
+                let first = reader.isAtEnd ? 0 : reader.current
+                if let result = member.result, first == UInt8(ascii: "\"") {
+                    let (value, valueHasEscapes) = try reader.scanString()
+                    results[result] = reader.decodeString(value, hasEscapes: valueHasEscapes)
+                } else if let children = member.children, first == UInt8(ascii: "{") {
+                    try lookUp(level: children, in: &reader, depth: depth + 1, into: &results)
+                } else {
+                    try reader.skipValue(depth: depth + 1)
+                }
+            } else {
+                try reader.skipValue(depth: depth + 1)
             }
             reader.skipWhitespace()
             guard !reader.isAtEnd else { throw .unexpectedEnd(offset: reader.offset) }
@@ -101,22 +114,9 @@ public struct JSONStringPaths: Sendable {
                 reader.advance()
             } else if reader.current == UInt8(ascii: "}") {
                 reader.advance()
-                break
+                return
             } else {
                 throw .unexpectedByte(reader.current, offset: reader.offset)
-            }
-        }
-        for (slot, member) in members.enumerated() {
-            guard let range = found[slot] else { continue }
-            let first = reader.base[range.lowerBound]
-            if let result = member.result, first == UInt8(ascii: "\"") {
-                var value = JSONReader(reader.base, offset: range.lowerBound)
-                let (content, hasEscapes) = try value.scanString()
-                results[result] = value.decodeString(content, hasEscapes: hasEscapes)
-            }
-            if let children = member.children, first == UInt8(ascii: "{") {
-                var inner = JSONReader(reader.base, offset: range.lowerBound)
-                try lookUp(level: children, in: &inner, depth: depth + 1, into: &results)
             }
         }
     }

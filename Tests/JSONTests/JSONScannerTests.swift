@@ -103,7 +103,8 @@ import Testing
         let paths = [["a"], ["b", "c"], ["b", "d", "e"], ["b"], ["x", "y"], ["n"]]
         let query = JSONStringPaths(paths)
         for text in [#"{"a":"1","b":{"c":"2","d":{"e":"3"}},"n":5}"#, #"{"b":{"c":1,"c":"last"},"a":"x","a":"y"}"#,
-                     #"{"x":[{"y":"no"}],"b":"s","\u0061":"esc"}"#, #"[]"#, #""s""#, #"{"b":{"d":{"e":{"f":"deep"}}}}"#] {
+                     #"{"x":[{"y":"no"}],"b":"s","\u0061":"esc"}"#, #"[]"#, #""s""#, #"{"b":{"d":{"e":{"f":"deep"}}}}"#,
+                     #"{"b":{"c":"x","d":{"e":"y"}},"b":"s"}"#, #"{"b":"s","b":{"c":"x"}}"#, #"{"b":{"c":"x"},"b":{"d":{}}}"#] {
             let bytes = Array(text.utf8)
             let value = try JSONValue(parsing: bytes)
             let strings = try bytes.withUnsafeBytes { raw in Result { () throws(JSONError) in try query.strings(in: raw) } }.get()
