@@ -94,13 +94,12 @@ public struct JSONStringPaths: Sendable {
             try reader.expect(UInt8(ascii: ":"))
             reader.skipWhitespace()
             if let slot = match(content, hasEscapes: hasEscapes, reader: reader, members: members) {
-                let member = members[slot]
-                for result in member.subtree { results[result] = nil }
+                for i in members[slot].subtree.indices { results[members[slot].subtree[i]] = nil }
                 let first = reader.isAtEnd ? 0 : reader.current
-                if let result = member.result, first == UInt8(ascii: "\"") {
+                if let result = members[slot].result, first == UInt8(ascii: "\"") {
                     let (value, valueHasEscapes) = try reader.scanString()
                     results[result] = reader.decodeString(value, hasEscapes: valueHasEscapes)
-                } else if let children = member.children, first == UInt8(ascii: "{") {
+                } else if let children = members[slot].children, first == UInt8(ascii: "{") {
                     try lookUp(level: children, in: &reader, depth: depth + 1, into: &results)
                 } else {
                     try reader.skipValue(depth: depth + 1)
@@ -128,6 +127,9 @@ public struct JSONStringPaths: Sendable {
             return members.firstIndex { $0.key == key }
         }
         let key = UnsafeRawBufferPointer(rebasing: reader.base[content])
-        return members.firstIndex { $0.key.count == key.count && $0.key.elementsEqual(key) }
+        for i in members.indices where members[i].key.count == key.count {
+            if members[i].key.withUnsafeBytes({ $0.elementsEqual(key) }) { return i }
+        }
+        return nil
     }
 }

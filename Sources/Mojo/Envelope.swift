@@ -27,17 +27,23 @@ public enum Envelope {
     @inline(__always)
     private static func encode(id: String, type: String, tenant: String, data: UnsafeRawBufferPointer,
                                into out: inout [UInt8], timestamp: (inout [UInt8]) -> Void) {
-        out.append(contentsOf: #"{"id":"#.utf8)
+        append(#"{"id":"#, to: &out)
         JSONScanner.appendEscaped(id, into: &out)
-        out.append(contentsOf: #","type":"#.utf8)
+        append(#","type":"#, to: &out)
         JSONScanner.appendEscaped(type, into: &out)
-        out.append(contentsOf: #","timestamp":"#.utf8)
+        append(#","timestamp":"#, to: &out)
         timestamp(&out)
-        out.append(contentsOf: #","tenant":"#.utf8)
+        append(#","tenant":"#, to: &out)
         JSONScanner.appendEscaped(tenant, into: &out)
-        out.append(contentsOf: #","data":"#.utf8)
-        if data.isEmpty { out.append(contentsOf: "null".utf8) } else { out.append(contentsOf: data) }
+        append(#","data":"#, to: &out)
+        if data.isEmpty { append("null", to: &out) } else { out.append(contentsOf: data) }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends a literal's bytes with one copy (appending a `String`'s `utf8` view goes through
+    /// the generic sequence path, byte by byte).
+    @inline(__always) private static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// A command read from a sink: the envelope's `id` (when given, the idempotency key), its
