@@ -91,6 +91,8 @@ struct JSONReader {
         let end = base.count
         var hasEscapes = false
         while offset < end {
+            skipPlainASCII()
+            guard offset < end else { break }
             let b = base[offset]
             if b == UInt8(ascii: "\"") {
                 offset += 1
@@ -107,6 +109,24 @@ struct JSONReader {
             }
         }
         throw .unexpectedEnd(offset: offset)
+    }
+
+    /// Skips the run of plain string bytes under the cursor (printable ASCII other than `"` and
+    /// `\`), eight at a time, and stops on the first byte that needs a closer look (or fewer than
+    /// eight bytes before the end; ``scanString()`` handles those one at a time).
+    ///
+    /// Most string content is plain ASCII, and the byte-at-a-time loop costs ~26 instructions per
+    /// byte; this costs under two.
+    @inline(__always) mutating func skipPlainASCII() {
+        while offset &+ 8 <= base.count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let flags = SWAR.flags(word, alsoEqualTo: nil)
+            if flags != 0 {
+                offset &+= flags.trailingZeroBitCount >> 3
+                return
+            }
+            offset &+= 8
+        }
     }
 
     /// Consumes one escape sequence (cursor on the backslash) and returns the scalar it denotes.
@@ -214,5 +234,31 @@ struct JSONReader {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Tests eight bytes at once for the bytes JSON strings care about (SIMD within a register).
+///
+/// The classic "has a zero byte" test: `(v - 0x01…) & ~v & 0x80…` sets the high bit of the zero
+/// bytes of `v`. Its lowest set bit is always exact (a borrow only travels upwards from a byte
+/// that really is zero; higher flags may be false positives), so with a little-endian load
+/// `trailingZeroBitCount / 8` is the index of the first special byte.
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// High bits set on bytes equal to `byte` (lowest one exact).
+    @inline(__always) static func equal(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = word ^ (ones &* UInt64(byte))
+        return (x &- ones) & ~x & highs
+    }
+
+    /// A non-zero result flags the first byte of `word` (lowest bits first) that is `"`, `\`,
+    /// below 0x20, or equal to `extra`; with `extra == nil`, any byte >= 0x80 instead.
+    @inline(__always) static func flags(_ word: UInt64, alsoEqualTo extra: UInt8?) -> UInt64 {
+        var flags = equal(word, UInt8(ascii: "\"")) | equal(word, UInt8(ascii: "\\"))
+            | ((word &- ones &* 0x20) & ~word & highs)
+        if let extra { flags |= equal(word, extra) } else { flags |= word & highs }
+        return flags
     }
 }

@@ -78,6 +78,14 @@ public enum JSONScanner {
             var i = 0
             let count = utf8.count
             while i < count {
+                // Runs of bytes that need no escaping are copied as they are, eight at a time.
+                while i &+ 8 <= count {
+                    let word = UInt64(littleEndian: UnsafeRawBufferPointer(utf8).loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    let flags = SWAR.flags(word, alsoEqualTo: 0xE2)
+                    if flags != 0 { i &+= flags.trailingZeroBitCount >> 3; break }
+                    i &+= 8
+                }
+                guard i < count else { break }
                 let b = utf8[i]
                 let escape: StaticString?
                 var width = 1

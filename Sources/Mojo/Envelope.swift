@@ -1,3 +1,4 @@
+import Diagnostics
 import JSON
 
 /// The one JSON vocabulary used on every channel:
@@ -10,17 +11,39 @@ public enum Envelope {
     /// comes from the validated Socket.IO packet).
     public static func encode(id: String, type: String, timestamp: String, tenant: String,
                               data: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"id":"#.utf8)
+        encode(id: id, type: type, tenant: tenant, data: data, into: &out) { JSONScanner.appendEscaped(timestamp, into: &$0) }
+    }
+
+    /// Appends one envelope stamped now (``Timestamp/appendNowISO8601(into:)``, written straight
+    /// into `out`: the relay's hot path builds no timestamp `String`).
+    public static func encode(id: String, type: String, tenant: String, data: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        encode(id: id, type: type, tenant: tenant, data: data, into: &out) { out in
+            out.append(UInt8(ascii: "\""))
+            Timestamp.appendNowISO8601(into: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    @inline(__always)
+    private static func encode(id: String, type: String, tenant: String, data: UnsafeRawBufferPointer,
+                               into out: inout [UInt8], timestamp: (inout [UInt8]) -> Void) {
+        append(#"{"id":"#, to: &out)
         JSONScanner.appendEscaped(id, into: &out)
-        out.append(contentsOf: #","type":"#.utf8)
+        append(#","type":"#, to: &out)
         JSONScanner.appendEscaped(type, into: &out)
-        out.append(contentsOf: #","timestamp":"#.utf8)
-        JSONScanner.appendEscaped(timestamp, into: &out)
-        out.append(contentsOf: #","tenant":"#.utf8)
+        append(#","timestamp":"#, to: &out)
+        timestamp(&out)
+        append(#","tenant":"#, to: &out)
         JSONScanner.appendEscaped(tenant, into: &out)
-        out.append(contentsOf: #","data":"#.utf8)
-        if data.isEmpty { out.append(contentsOf: "null".utf8) } else { out.append(contentsOf: data) }
+        append(#","data":"#, to: &out)
+        if data.isEmpty { append("null", to: &out) } else { out.append(contentsOf: data) }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends a literal's bytes with one copy (appending a `String`'s `utf8` view goes through
+    /// the generic sequence path, byte by byte).
+    @inline(__always) private static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// A command read from a sink: the envelope's `id` (when given, the idempotency key), its

@@ -26,9 +26,7 @@ extension TenantSession: EngineTransportDelegate {
         case .send(let p):
             send(p)
         case .message(let bytes):
-            switch sio.received(packet: bytes, now: now) {
-            case .success(let actions): perform(actions)
-            case .failure(let error):
+            do { perform(try sio.received(message: bytes, now: now)) } catch {
                 disconnected(.parseError(error.description), .protocolViolation(peer: configuration.url.hostHeader, detail: "bad Socket.IO packet: \(error.description)"))
             }
         case .binary(let bytes):
@@ -100,11 +98,8 @@ extension TenantSession: EngineTransportDelegate {
                 for c in configuration.conversations { emit(.join(conversationId: c)) }
                 delegate?.sessionDidConnect(self, recovered: recovered)
             case .event(let name, let args, _):
-                args.withUnsafeBytes { raw in
-                    let first = (try? JSONScanner.arrayElements(raw))?.first
-                    let data = first.map { UnsafeRawBufferPointer(rebasing: raw[$0]) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
-                    delegate?.session(self, event: name, data: data)
-                }
+                // The first argument, straight out of the received packet (validated, not copied).
+                args.withFirst { data in delegate?.session(self, event: name, data: data) }
             case .ack(let id, let args):
                 pendingAcks.removeValue(forKey: id)?(.success(args))
             case .ackTimedOut(let id), .ackCancelled(let id):

@@ -58,7 +58,7 @@ final class TailCommand: TenantSessionDelegate {
                   conversations.contains(c) else { return }
         }
         let id = ids.next(tenant: tenantName, type: name, data: data)
-        Envelope.encode(id: id, type: name, timestamp: Timestamp.nowISO8601(), tenant: tenantName, data: data, into: &pending)
+        Envelope.encode(id: id, type: name, tenant: tenantName, data: data, into: &pending)
         pending.append(0x0A)
         // One write per loop turn, however many events that turn brought.
         if !flushScheduled {

@@ -24,15 +24,23 @@ extension Bridge {
         guard !stopping, let tenant = session.configuration.tenant else { return }
         stats.eventsIn += 1
         countEvent(tenant: tenant, type: name)
-        let payload: JSONValue
-        do { payload = data.isEmpty ? .null : try JSONValue(parsing: data) } catch {
+        // Routing needs a few string fields: read them straight from the bytes (validating the
+        // whole payload, as parsing did). The `JSONValue` tree (`event.data`) is built only for
+        // what reads it: templates and non-JSON sinks, and the error events logged below.
+        let fields: [String?]
+        do { fields = data.isEmpty ? [] : try Self.routingFields.strings(in: data) } catch {
             stats.malformedEvents += 1
             log.warn("malformed event payload from server; dropped", [("tenant", tenant), ("event", name), ("error", error.description)])
             return
         }
         let id = ids.next(tenant: tenant, type: name, data: data)
-        var event = RoutableEvent(tenant: tenant, type: name, payload: payload, direction: .toSink,
-                                  selfUserId: session.selfUserId, eventId: id)
+        var event = Self.routableEvent(tenant: tenant, type: name, fields: fields, selfUserId: session.selfUserId, eventId: id)
+        var hasTree = data.isEmpty
+        func withTree() -> RoutableEvent {
+            if !hasTree { event.data = (try? JSONValue(parsing: data)) ?? .null; hasTree = true }
+            return event
+        }
+        var payload: JSONValue { withTree().data }
         var origin: OriginTracker.Origin?
         switch name {
         case "message:new" where event.senderId != nil && event.senderId == session.selfUserId:
@@ -76,7 +84,9 @@ extension Bridge {
         for route in config.match(event) {
             for sinkName in route.sinks where sinkName != origin?.sink {
                 guard let runner = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
-                runner.enqueue(delivery(event, data: data, route: route.name, to: (route, settings), hops: hops))
+                // `delivery` renders (and reads `event.data`) under this condition; else it splices `data`.
+                let renders = route.template != nil || settings.templateEscaping != .json
+                runner.enqueue(delivery(renders ? withTree() : event, data: data, route: route.name, to: (route, settings), hops: hops))
                 stats.deliveries += 1
                 countRouted(sink: sinkName, route: route.name)
                 if log.enabled(.debug) {
@@ -85,6 +95,27 @@ extension Bridge {
                 }
             }
         }
+    }
+
+    /// The string members ``routableEvent(tenant:type:fields:selfUserId:eventId:)`` needs, in its order.
+    static let routingFields = JSONStringPaths([
+        ["message", "conversationId"], ["conversationId"],
+        ["message", "senderId"], ["userId"], ["senderId"],
+        ["message", "type"], ["type"],
+        ["message", "content"], ["content"],
+        ["message", "sender", "name"],
+        ["message", "createdAt"], ["readAt"], ["timestamp"], ["lastSeen"],
+    ])
+
+    /// The event `RoutableEvent(tenant:type:payload:direction:selfUserId:eventId:)` builds from the
+    /// payload, from the ``routingFields`` strings instead (empty: no payload), `data` not set.
+    /// The fallbacks are the same, in the same order (a test compares the two).
+    static func routableEvent(tenant: String, type: String, fields: [String?], selfUserId: String?, eventId: String) -> RoutableEvent {
+        let f: (Int) -> String? = { fields.isEmpty ? nil : fields[$0] }
+        return RoutableEvent(tenant: tenant, type: type, conversationId: f(0) ?? f(1), senderId: f(2) ?? f(3) ?? f(4),
+                             messageType: f(5) ?? (type == "message:send" ? f(6) ?? "TEXT" : nil), content: f(7) ?? f(8),
+                             senderName: f(9), createdAt: f(10) ?? f(11) ?? f(12) ?? f(13), data: .null,
+                             direction: .toSink, selfUserId: selfUserId, eventId: eventId)
     }
 
     /// What a sink receives: the envelope with the server's bytes spliced in unchanged, or the

@@ -14,9 +14,9 @@ public enum SocketIOClientAction: Sendable, Equatable {
     case send([UInt8])
     /// The namespace is joined; `recovered` when the server restored the previous session.
     case connected(sid: String, recovered: Bool)
-    /// A server event: its name, the JSON array of its arguments (recovery offset removed),
-    /// and the id to acknowledge it with, if the server asked for one.
-    case event(name: String, args: [UInt8], ackId: Int?)
+    /// A server event: its name, its arguments (recovery offset removed), and the id to
+    /// acknowledge it with, if the server asked for one.
+    case event(name: String, args: SocketIOEventArguments, ackId: Int?)
     /// The server acknowledged emit `id` with this JSON array of arguments.
     case ack(id: Int, args: [UInt8])
     /// No acknowledgement for emit `id` arrived in time.
@@ -52,4 +52,63 @@ public struct SocketIOEmitResult: Sendable, Equatable {
     public var ackId: Int?
     /// The actions to perform (sends, timers, cancellations of dropped emits).
     public var actions: [SocketIOClientAction]
+}
+
+/// The arguments of a received event, left where they are in the received packet.
+///
+/// The hot path of the relay: the packet's JSON was validated and its elements located once by
+/// the codec; this carries the packet bytes (shared, not copied) and where the arguments sit in
+/// them, so neither a copy of the arguments nor a second scan is needed to reach the first one.
+public struct SocketIOEventArguments: Sendable, Equatable {
+    /// Holds the arguments (the packet text or its payload array, as received).
+    private let storage: [UInt8]
+    /// From the first argument's first byte to the last argument's last byte (what lies between
+    /// them, separators and whitespace included, as received); empty when there are none.
+    private let span: Range<Int>
+    /// The first argument, without surrounding whitespace.
+    private let firstRange: Range<Int>?
+    /// The number of arguments.
+    public let count: Int
+
+    /// Arguments `elements` of `storage` (ranges of validated JSON values, in order).
+    init(storage: [UInt8], elements: ArraySlice<Range<Int>>, shift: Int) {
+        self.storage = storage
+        count = elements.count
+        if let first = elements.first, let last = elements.last {
+            firstRange = (first.lowerBound + shift)..<(first.upperBound + shift)
+            span = firstRange!.lowerBound..<(last.upperBound + shift)
+        } else {
+            firstRange = nil
+            span = 0..<0
+        }
+    }
+
+    /// The arguments of a JSON array, or `nil` when `json` is not one (for tests and tools).
+    public init?(json: [UInt8]) {
+        let scanned = json.withUnsafeBytes { raw in Result { () throws(JSONError) in try JSONScanner.arrayElements(raw) } }
+        guard case .success(let elements) = scanned else { return nil }
+        self.init(storage: json, elements: elements[...], shift: 0)
+    }
+
+    /// The arguments as a JSON array: `[` + the arguments as received + `]` (a copy).
+    public var json: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(span.count + 2)
+        out.append(UInt8(ascii: "["))
+        out.append(contentsOf: storage[span])
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    /// Calls `body` with the first argument's bytes (one JSON value), or an empty buffer when
+    /// there is none. The buffer is valid only inside `body`.
+    public func withFirst<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let firstRange else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return storage.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[firstRange])) }
+    }
+
+    /// Equal when the arguments' bytes are (wherever they are stored).
+    public static func == (a: Self, b: Self) -> Bool {
+        a.count == b.count && a.storage[a.span].elementsEqual(b.storage[b.span])
+    }
 }

@@ -6,12 +6,44 @@ extension SocketIOClientState {
     /// - Throws: the decoding error; the driver then closes the transport with
     ///   ``DisconnectReason/parseError(_:)``.
     public mutating func received(text: UnsafeRawBufferPointer, now: MonotonicInstant) throws(SocketIOError) -> [SocketIOClientAction] {
-        let (packet, elements) = try SocketIOCodec.decodeEvent(text)
+        let parts = try SocketIOCodec.decodeParts(text)
+        let payload = parts.payloadStart.map { Array(UnsafeRawBufferPointer(rebasing: text[$0...])) }
+        return try received(parts, payload: payload, storage: payload ?? [], shift: 0, now: now)
+    }
+
+    /// Decodes and handles one Socket.IO packet text held in an array (an Engine.IO message).
+    /// Like ``received(text:now:)``, but an event delivered at once keeps its arguments in
+    /// `message` itself (``SocketIOEventArguments`` shares the array): no copy of the payload.
+    public mutating func received(message: [UInt8], now: MonotonicInstant) throws(SocketIOError) -> [SocketIOClientAction] {
+        let decoded = message.withUnsafeBytes { raw in Result { () throws(SocketIOError) in try SocketIOCodec.decodeParts(raw) } }
+        let parts = try decoded.get()
+        guard let start = parts.payloadStart else { return try received(parts, payload: nil, storage: [], shift: 0, now: now) }
+        if isDirectEvent(parts) { return try received(parts, payload: nil, storage: message, shift: start, now: now) }
+        let payload = Array(message[start...])
+        return try received(parts, payload: payload, storage: payload, shift: 0, now: now)
+    }
+
+    /// Whether a decoded packet is a plain event for a joined namespace, delivered at once
+    /// (the common case, which needs no ``SocketPacket`` payload).
+    private func isDirectEvent(_ parts: SocketIOCodec.Parts) -> Bool {
+        guard parts.packet.type == .event, !reassembler.isReassembling, case .connected = phase else { return false }
+        return parts.packet.namespace == configuration.namespace
+    }
+
+    /// Handles a decoded packet whose payload (if any) is `payload`, or for a direct event lies in
+    /// `storage` from `shift` on.
+    private mutating func received(_ parts: SocketIOCodec.Parts, payload: [UInt8]?, storage: [UInt8], shift: Int,
+                                   now: MonotonicInstant) throws(SocketIOError) -> [SocketIOClientAction] {
+        if isDirectEvent(parts), let name = parts.name {
+            return deliver(name: name, storage: storage, shift: shift, elements: parts.elements, ackId: parts.packet.ackId).map { [$0] } ?? []
+        }
+        var packet = parts.packet
+        packet.payload = payload
         if packet.type.isBinary || reassembler.isReassembling {
             guard let whole = try reassembler.receive(packet) else { return [] }
             return received(whole, now: now)
         }
-        return handle(packet, elements: elements, now: now)
+        return handle(packet, elements: parts.elements, now: now)
     }
 
     /// Takes one binary attachment (an Engine.IO binary message).
@@ -110,29 +142,29 @@ extension SocketIOClientState {
         return actions
     }
 
-    /// Turns an EVENT into the action for the application, taking the recovery offset off it.
+    /// Turns an EVENT into the action for the application.
     private mutating func deliver(_ packet: SocketPacket, elements: [Range<Int>]) -> SocketIOClientAction? {
         guard let payload = packet.payload, let nameRange = elements.first else { return nil }
-        return payload.withUnsafeBytes { raw -> SocketIOClientAction? in
-            guard let name = JSONScanner.decodeString(UnsafeRawBufferPointer(rebasing: raw[nameRange])) else { return nil }
-            var argumentCount = elements.count - 1
-            if configuration.recovery, pid != nil, packet.ackId == nil, argumentCount >= 1, let last = elements.last,
-               let newOffset = JSONScanner.decodeString(UnsafeRawBufferPointer(rebasing: raw[last])) {
+        let name = payload.withUnsafeBytes { raw in JSONScanner.decodeString(UnsafeRawBufferPointer(rebasing: raw[nameRange])) }
+        guard let name else { return nil }
+        return deliver(name: name, storage: payload, shift: 0, elements: elements, ackId: packet.ackId)
+    }
+
+    /// Turns an EVENT into the action for the application, taking the recovery offset off it.
+    /// `elements` are the payload array's (the name first), at `shift` in `storage`.
+    private mutating func deliver(name: String, storage: [UInt8], shift: Int, elements: [Range<Int>], ackId: Int?) -> SocketIOClientAction? {
+        guard !elements.isEmpty else { return nil }
+        var argumentCount = elements.count - 1
+        if configuration.recovery, pid != nil, ackId == nil, argumentCount >= 1, let last = elements.last {
+            let newOffset = storage.withUnsafeBytes { raw in
+                JSONScanner.decodeString(UnsafeRawBufferPointer(rebasing: raw[(last.lowerBound + shift)..<(last.upperBound + shift)]))
+            }
+            if let newOffset {
                 offset = newOffset
                 argumentCount -= 1
             }
-            var args: [UInt8]
-            if argumentCount == 0 {
-                args = [UInt8(ascii: "["), UInt8(ascii: "]")]
-            } else {
-                let span = elements[1].lowerBound..<elements[argumentCount].upperBound
-                args = []
-                args.reserveCapacity(span.count + 2)
-                args.append(UInt8(ascii: "["))
-                args.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[span]))
-                args.append(UInt8(ascii: "]"))
-            }
-            return .event(name: name, args: args, ackId: packet.ackId)
         }
+        let args = SocketIOEventArguments(storage: storage, elements: elements[1..<(1 + argumentCount)], shift: shift)
+        return .event(name: name, args: args, ackId: ackId)
     }
 }

@@ -20,6 +20,26 @@ public enum SocketIOCodec {
     /// Decodes one packet and, for events and acks, also returns the byte ranges of the payload
     /// array's elements (relative to `packet.payload`), so callers need not scan the JSON twice.
     public static func decodeEvent(_ text: UnsafeRawBufferPointer) throws(SocketIOError) -> (packet: SocketPacket, elements: [Range<Int>]) {
+        let parts = try decodeParts(text)
+        var packet = parts.packet
+        if let start = parts.payloadStart { packet.payload = Array(UnsafeRawBufferPointer(rebasing: text[start...])) }
+        return (packet, parts.elements)
+    }
+
+    /// What ``decodeEvent(_:)`` finds, without copying the payload out of `text`.
+    struct Parts {
+        /// The packet, its `payload` not set.
+        var packet: SocketPacket
+        /// Where the payload starts in `text`, if there is one.
+        var payloadStart: Int?
+        /// For events and acks, the payload's element ranges (relative to the payload).
+        var elements: [Range<Int>]
+        /// For events, the decoded name.
+        var name: String?
+    }
+
+    /// Decodes and validates one packet, leaving its payload in place.
+    static func decodeParts(_ text: UnsafeRawBufferPointer) throws(SocketIOError) -> Parts {
         guard let first = text.first else { throw .emptyPacket }
         guard first >= UInt8(ascii: "0"), let type = SocketPacketType(rawValue: first &- UInt8(ascii: "0")) else {
             throw .unknownPacketType(first)
@@ -53,10 +73,10 @@ public enum SocketIOCodec {
             guard id <= SocketPacket.maximumAckId else { throw .invalidAckId }
             ackId = id
         }
-        var packet = SocketPacket(type: type, namespace: namespace, ackId: ackId, attachments: attachments)
+        let packet = SocketPacket(type: type, namespace: namespace, ackId: ackId, attachments: attachments)
         guard i < count else {
             switch type {
-            case .connect, .disconnect: return (packet, [])
+            case .connect, .disconnect: return Parts(packet: packet, payloadStart: nil, elements: [], name: nil)
             case .event, .binaryEvent, .ack, .binaryAck: throw .invalidPayload("missing array payload")
             case .connectError: throw .invalidPayload("missing error payload")
             }
@@ -67,9 +87,8 @@ public enum SocketIOCodec {
         default: break
         }
         let json = UnsafeRawBufferPointer(rebasing: text[i...])
-        let elements = try validatePayload(type, json)
-        packet.payload = Array(json)
-        return (packet, elements)
+        let (elements, name) = try validatePayload(type, json)
+        return Parts(packet: packet, payloadStart: i, elements: elements, name: name)
     }
 
     /// Appends the text encoding of `packet`.
@@ -94,8 +113,9 @@ public enum SocketIOCodec {
         return out
     }
 
-    /// Checks the payload against the rules of its packet type; returns array element ranges.
-    private static func validatePayload(_ type: SocketPacketType, _ json: UnsafeRawBufferPointer) throws(SocketIOError) -> [Range<Int>] {
+    /// Checks the payload against the rules of its packet type; returns array element ranges
+    /// and, for events, the name.
+    private static func validatePayload(_ type: SocketPacketType, _ json: UnsafeRawBufferPointer) throws(SocketIOError) -> ([Range<Int>], String?) {
         switch type {
         case .disconnect:
             _ = try scan { () throws(JSONError) in try JSONScanner.validate(json) }
@@ -104,23 +124,23 @@ public enum SocketIOCodec {
             guard try scan({ () throws(JSONError) in try JSONScanner.validate(json) }) == UInt8(ascii: "{") else {
                 throw .invalidPayload("CONNECT payload must be an object")
             }
-            return []
+            return ([], nil)
         case .connectError:
             let kind = try scan { () throws(JSONError) in try JSONScanner.validate(json) }
             guard kind == UInt8(ascii: "{") || kind == UInt8(ascii: "\"") else {
                 throw .invalidPayload("CONNECT_ERROR payload must be an object or a string")
             }
-            return []
+            return ([], nil)
         case .ack, .binaryAck:
-            return try scan { () throws(JSONError) in try JSONScanner.arrayElements(json) }
+            return (try scan { () throws(JSONError) in try JSONScanner.arrayElements(json) }, nil)
         case .event, .binaryEvent:
             let elements = try scan { () throws(JSONError) in try JSONScanner.arrayElements(json) }
             guard let nameRange = elements.first else { throw .invalidPayload("EVENT array is empty") }
             guard let name = JSONScanner.decodeString(UnsafeRawBufferPointer(rebasing: json[nameRange])) else {
                 throw .invalidPayload("event name is not a string")
             }
-            if SocketPacket.reservedEventNames.contains(name) { throw .reservedEventName(name) }
-            return elements
+            if SocketPacket.isReserved(name) { throw .reservedEventName(name) }
+            return (elements, name)
         }
     }
 

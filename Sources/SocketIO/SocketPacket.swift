@@ -46,6 +46,15 @@ public struct SocketPacket: Sendable, Equatable {
         "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
     ]
 
+    /// Whether `name` is one of ``reservedEventNames`` (a few string compares instead of hashing
+    /// the name: this runs for every event).
+    public static func isReserved(_ name: String) -> Bool {
+        switch name {
+        case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener": true
+        default: false
+        }
+    }
+
     /// The largest acknowledgement id accepted (2^53 - 1, JavaScript's largest safe integer).
     public static let maximumAckId = 9_007_199_254_740_991
 }

@@ -39,4 +39,15 @@ final class RecordingSink: LogSink {
 ])
 func iso8601(seconds: Int, ms: Int, expected: String) {
     #expect(Timestamp.iso8601(seconds: seconds, milliseconds: ms) == expected)
+    var out: [UInt8] = [0x2A]
+    Timestamp.appendISO8601(seconds: seconds, milliseconds: ms, into: &out)
+    #expect(out == [0x2A] + Array(expected.utf8))
+}
+
+@Test func iso8601OutsideTheFixedWidthForm() {
+    // Years past 9999 and odd millisecond values are padded, not cut.
+    #expect(Timestamp.iso8601(seconds: 253_402_300_800, milliseconds: 0) == "10000-01-01T00:00:00.000Z")
+    #expect(Timestamp.iso8601(seconds: 0, milliseconds: 1234) == "1970-01-01T00:00:00.1234Z")
+    let now = Timestamp.nowISO8601()
+    #expect(now.utf8.count == Timestamp.length && now.hasSuffix("Z"))
 }

@@ -79,6 +79,26 @@ import WebSocket
         #expect(other != x)
     }
 
+    @Test func differentPayloadsGetDifferentIds() {
+        // Every prefix and every one-byte change of a payload longer than a few hash words.
+        var g = EventIDGenerator(salt: 3)
+        let data = Array(#"{"message":{"id":"m1","content":"hello there, general kenobi"}}"#.utf8)
+        var seen: Set<String> = []
+        for end in 0...data.count {
+            seen.insert(data[..<end].withUnsafeBytes { g.next(tenant: "o", type: "message:new", data: $0) })
+        }
+        for i in data.indices {
+            var changed = data
+            changed[i] ^= 0x01
+            seen.insert(changed.withUnsafeBytes { g.next(tenant: "o", type: "message:new", data: $0) })
+        }
+        #expect(seen.count == 2 * data.count + 1)
+        // The boundary between tenant and payload counts.
+        let x = Array("x".utf8).withUnsafeBytes { g.next(tenant: "o", type: "message:new", data: $0) }
+        let y = g.next(tenant: "ox", type: "message:new", data: UnsafeRawBufferPointer(start: nil, count: 0))
+        #expect(x != y)
+    }
+
     @Test func unidentifiedEventsAreDistinct() {
         var g = EventIDGenerator(salt: 7)
         let data = Array(#"{"userId":"u","conversationId":"c","isTyping":true}"#.utf8)

@@ -8,6 +8,7 @@ import Testing
     private let auth: JSONObject = ["token": "jwt-1", "tenantId": "org_1"]
     private func ms(_ n: Int) -> MonotonicInstant { .milliseconds(n) }
     private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+    private func eventArgs(_ s: String) -> SocketIOEventArguments { SocketIOEventArguments(json: bytes(s))! }
 
     private func feed(_ state: inout SocketIOClientState, _ text: String, at time: Int = 0) throws -> [SocketIOClientAction] {
         try Array(text.utf8).withUnsafeBytes { raw in
@@ -38,7 +39,7 @@ import Testing
         #expect(state.transportOpened(open, auth: [:], now: ms(0)).first == .send(bytes("0/chat,")))
         #expect(try feed(&state, #"0{"sid":"abc"}"#) == [])
         #expect(try feed(&state, #"0/chat,{"sid":"abc"}"#) == [.connected(sid: "abc", recovered: false)])
-        #expect(try feed(&state, #"2/chat,["x",1]"#) == [.event(name: "x", args: bytes("[1]"), ackId: nil)])
+        #expect(try feed(&state, #"2/chat,["x",1]"#) == [.event(name: "x", args: eventArgs("[1]"), ackId: nil)])
         #expect(try feed(&state, #"2["x",1]"#) == [])
     }
 
@@ -52,9 +53,9 @@ import Testing
 
     @Test func deliversEventsWithArguments() throws {
         var state = try connected()
-        #expect(try feed(&state, #"2["message:new",{"id":"m1"},2]"#) == [.event(name: "message:new", args: bytes(#"[{"id":"m1"},2]"#), ackId: nil)])
-        #expect(try feed(&state, #"2["ping"]"#) == [.event(name: "ping", args: bytes("[]"), ackId: nil)])
-        #expect(try feed(&state, #"27[ "ask" , 1 ]"#) == [.event(name: "ask", args: bytes("[1]"), ackId: 7)])
+        #expect(try feed(&state, #"2["message:new",{"id":"m1"},2]"#) == [.event(name: "message:new", args: eventArgs(#"[{"id":"m1"},2]"#), ackId: nil)])
+        #expect(try feed(&state, #"2["ping"]"#) == [.event(name: "ping", args: eventArgs("[]"), ackId: nil)])
+        #expect(try feed(&state, #"27[ "ask" , 1 ]"#) == [.event(name: "ask", args: eventArgs("[1]"), ackId: 7)])
         #expect(state.acknowledge(id: 7, args: ["ok"]) == [.send(bytes(#"37["ok"]"#))])
         #expect(throws: SocketIOError.reservedEventName("connect")) { try feed(&state, #"2["connect"]"#) }
     }
@@ -175,5 +176,26 @@ import Testing
         _ = state.emit("queued", args: [], wantsAck: true, now: ms(1))
         #expect(state.transportClosed(.transportClose) == [])
         #expect(state.pendingAckIds == [1])
+    }
+
+    @Test func arrayEntryPointDeliversTheSameEventsWithoutCopying() throws {
+        var viaText = try connected()
+        var viaMessage = try connected()
+        for text in [#"2["message:new",{"id":"m1","s":"a\"b"},2]"#, #"2["ping"]"#, #"27[ "ask" , 1 ]"#, #"2/other,["x"]"#, "30[]"] {
+            let message = bytes(text)
+            #expect(try viaMessage.received(message: message, now: ms(0)) == feed(&viaText, text))
+        }
+        let actions = try viaMessage.received(message: bytes(#"2["e", {"a":1} , [2]]"#), now: ms(0))
+        guard case .event(_, let args, _)? = actions.first else { Issue.record("no event"); return }
+        #expect(args.count == 2)
+        #expect(args.json == bytes(#"[{"a":1} , [2]]"#))
+        #expect(args.withFirst { Array($0) } == bytes(#"{"a":1}"#))
+        #expect(eventArgs("[]").withFirst { $0.count } == 0)
+        #expect(SocketIOEventArguments(json: bytes("{}")) == nil)
+    }
+
+    @Test func reservedNamesMatchTheSet() {
+        for name in SocketPacket.reservedEventNames { #expect(SocketPacket.isReserved(name)) }
+        for name in ["message:new", "", "Connect", "connect ", "disconnected"] { #expect(!SocketPacket.isReserved(name)) }
     }
 }

@@ -7,6 +7,7 @@ import Testing
     private let open = EngineOpen(sid: "e1")
     private func ms(_ n: Int) -> MonotonicInstant { .milliseconds(n) }
     private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+    private func eventArgs(_ s: String) -> SocketIOEventArguments { SocketIOEventArguments(json: bytes(s))! }
 
     private func feed(_ state: inout SocketIOClientState, _ text: String) throws -> [SocketIOClientAction] {
         try Array(text.utf8).withUnsafeBytes { raw in
@@ -19,10 +20,10 @@ import Testing
         #expect(state.transportOpened(open, auth: ["token": "t1"], now: ms(0)).first == .send(bytes(#"0{"token":"t1"}"#)))
         #expect(try feed(&state, #"0{"sid":"s1","pid":"P"}"#) == [.connected(sid: "s1", recovered: false)])
         #expect(state.pid == "P")
-        #expect(try feed(&state, #"2["message:new",{"id":1},"off-1"]"#) == [.event(name: "message:new", args: bytes(#"[{"id":1}]"#), ackId: nil)])
+        #expect(try feed(&state, #"2["message:new",{"id":1},"off-1"]"#) == [.event(name: "message:new", args: eventArgs(#"[{"id":1}]"#), ackId: nil)])
         #expect(state.offset == "off-1")
         // Events with an ack id carry no offset.
-        #expect(try feed(&state, #"23["ask","x"]"#) == [.event(name: "ask", args: bytes(#"["x"]"#), ackId: 3)])
+        #expect(try feed(&state, #"23["ask","x"]"#) == [.event(name: "ask", args: eventArgs(#"["x"]"#), ackId: 3)])
         #expect(state.offset == "off-1")
         #expect(try feed(&state, #"2["message:new",{"id":2},"off-2"]"#).count == 1)
         #expect(state.transportClosed(.transportClose) == [.disconnected(.transportClose)])
@@ -35,8 +36,8 @@ import Testing
         #expect(try feed(&state, #"2["typing:start",{"c":1},"off-4"]"#) == [])
         #expect(try feed(&state, #"0{"sid":"s2","pid":"P"}"#) == [
             .connected(sid: "s2", recovered: true),
-            .event(name: "message:new", args: bytes(#"[{"id":3}]"#), ackId: nil),
-            .event(name: "typing:start", args: bytes(#"[{"c":1}]"#), ackId: nil),
+            .event(name: "message:new", args: eventArgs(#"[{"id":3}]"#), ackId: nil),
+            .event(name: "typing:start", args: eventArgs(#"[{"c":1}]"#), ackId: nil),
         ])
         #expect(state.offset == "off-4")
     }
@@ -77,7 +78,7 @@ import Testing
         var state = SocketIOClientState(recovery: false)
         _ = state.transportOpened(open, auth: [:], now: ms(0))
         _ = try feed(&state, #"0{"sid":"s1","pid":"P"}"#)
-        #expect(try feed(&state, #"2["a",1,"o1"]"#) == [.event(name: "a", args: bytes(#"[1,"o1"]"#), ackId: nil)])
+        #expect(try feed(&state, #"2["a",1,"o1"]"#) == [.event(name: "a", args: eventArgs(#"[1,"o1"]"#), ackId: nil)])
         #expect(state.offset == nil)
         _ = state.transportClosed(.transportClose)
         #expect(state.transportOpened(open, auth: [:], now: ms(0)).first == .send(bytes("0")))
@@ -87,7 +88,7 @@ import Testing
         var state = SocketIOClientState()
         _ = state.transportOpened(open, auth: [:], now: ms(0))
         _ = try feed(&state, #"0{"sid":"s1"}"#)
-        #expect(try feed(&state, #"2["a","not-an-offset"]"#) == [.event(name: "a", args: bytes(#"["not-an-offset"]"#), ackId: nil)])
+        #expect(try feed(&state, #"2["a","not-an-offset"]"#) == [.event(name: "a", args: eventArgs(#"["not-an-offset"]"#), ackId: nil)])
     }
 
     @Test func heldEventsAreBounded() throws {
@@ -98,7 +99,7 @@ import Testing
         for i in 0..<3 { _ = try feed(&state, "2[\"e\(i)\"]") }
         #expect(state.droppedHeldEvents == 1)
         let actions = try feed(&state, #"0{"sid":"s"}"#)
-        #expect(actions.dropFirst() == [.event(name: "e1", args: bytes("[]"), ackId: nil), .event(name: "e2", args: bytes("[]"), ackId: nil)])
+        #expect(actions.dropFirst() == [.event(name: "e1", args: eventArgs("[]"), ackId: nil), .event(name: "e2", args: eventArgs("[]"), ackId: nil)])
     }
 
     @Test func binaryEventsAreReassembledBeforeDelivery() throws {
@@ -106,7 +107,7 @@ import Testing
         _ = state.transportOpened(open, auth: [:], now: ms(0))
         _ = try feed(&state, #"0{"sid":"s"}"#)
         #expect(try feed(&state, #"51-["file",{"_placeholder":true,"num":0}]"#) == [])
-        #expect(try state.received(binary: [1, 2, 3], now: ms(0)) == [.event(name: "file", args: bytes(#"[{"_binary":"AQID"}]"#), ackId: nil)])
+        #expect(try state.received(binary: [1, 2, 3], now: ms(0)) == [.event(name: "file", args: eventArgs(#"[{"_binary":"AQID"}]"#), ackId: nil)])
         #expect(throws: SocketIOError.unexpectedBinary) { try state.received(binary: [1], now: ms(0)) }
     }
 }

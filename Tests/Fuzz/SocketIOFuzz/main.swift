@@ -221,7 +221,15 @@ private func driveClient(_ bytes: UnsafeRawBufferPointer) {
             let attachment = Array(segment.dropFirst())
             received = Result { () throws(SocketIOError) in try client.received(binary: attachment, now: now) }
         } else {
+            // The array entry point (no payload copy for events delivered at once) must behave
+            // exactly like the buffer one.
+            var twin = client
+            let message = Array(segment)
+            let viaMessage = Result { () throws(SocketIOError) in try twin.received(message: message, now: now) }
             received = Result { () throws(SocketIOError) in try client.received(text: segment, now: now) }
+            guard viaMessage == received, twin.phase == client.phase, twin.offset == client.offset, twin.pid == client.pid else {
+                fuzzFailure("received(message:) and received(text:) disagree")
+            }
         }
         switch received {
         case .success(let actions):
@@ -260,7 +268,7 @@ private func check(_ client: inout SocketIOClientState, _ actions: [SocketIOClie
         case .connected(let sid, _):
             guard !sid.isEmpty, client.phase == .connected(sid: sid) else { fuzzFailure("connected action but phase \(client.phase)") }
         case .event(let name, let args, let ackId):
-            guard !SocketPacket.reservedEventNames.contains(name), isArray(args) else {
+            guard !SocketPacket.reservedEventNames.contains(name), isArray(args.json) else {
                 fuzzFailure("event \(name) delivered with arguments that are not a JSON array")
             }
             if let ackId {
