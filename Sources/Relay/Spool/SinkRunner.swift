@@ -13,9 +13,21 @@ final class SinkRunner {
     private let schedule: [Int]
     private let whenFull: SinkSettings.WhenFull
     private let nowMs: () -> Int64
-    private var inFlight: Set<String> = []
-    private var busyConversations: [String: Int] = [:]
-    private var timer: (id: TimerID, at: Int64)?
+    /// One conversation's live events in spool order: the first `started` after `head` are in
+    /// flight. A lane is in `ready` when it may start its next event now.
+    private struct Lane {
+        var ids: [String] = []
+        var head = 0
+        var started = 0
+        var queued = false
+        var next: String? { head + started < ids.count ? ids[head + started] : nil }
+        var isEmpty: Bool { head >= ids.count }
+    }
+    private var lanes: [String: Lane] = [:]
+    private var ready: [String] = []
+    private var readyHead = 0
+    private var inFlightCount = 0
+    private var retryTimers: [String: TimerID] = [:]
     private var pumpScheduled = false
     private var random = SystemRandomNumberGenerator()
     private(set) var disabled = false
@@ -36,19 +48,66 @@ final class SinkRunner {
         self.schedule = settings.retry.map { Int($0.components.seconds) * 1000 + Int($0.components.attoseconds / 1_000_000_000_000_000) }
         self.whenFull = settings.whenFull
         self.nowMs = nowMs
-        if spool.pendingCount > 0 { schedulePump() }
+        for id in spool.orderedIDs {
+            guard let item = spool.items[id], !item.dead else { continue }
+            lanes[Self.key(item), default: Lane()].ids.append(id)
+        }
+        for key in lanes.keys { markReady(key) }
+        if !ready.isEmpty || !retryTimers.isEmpty { schedulePump() }
+    }
+
+    private static func key(_ item: SinkSpool.Item) -> String { item.tenant + "\u{0}" + item.conversation }
+
+    /// Queues the lane if it may start its next event now, or arms its retry timer.
+    private func markReady(_ key: String) {
+        guard let lane = lanes[key], !lane.queued, let id = lane.next, let item = spool.items[id] else { return }
+        if !sink.pipelinesConversations && lane.started > 0 { return }
+        let now = nowMs()
+        if item.nextAtMs > now {
+            // Later events of this conversation wait behind the one being retried.
+            guard retryTimers[key] == nil else { return }
+            retryTimers[key] = loop.schedule(afterMilliseconds: Int(item.nextAtMs - now)) { [weak self] in
+                self?.retryTimers[key] = nil
+                self?.markReady(key)
+                self?.pump()
+            }
+            return
+        }
+        lanes[key]?.queued = true
+        ready.append(key)
+    }
+
+    private func removeFromLane(_ id: String, key: String) {
+        guard var lane = lanes[key] else { return }
+        if lane.head < lane.ids.count, lane.ids[lane.head] == id {
+            lane.head += 1
+        } else if let i = lane.ids[lane.head...].firstIndex(of: id) {
+            lane.ids.remove(at: i)
+        }
+        if lane.isEmpty && lane.started == 0 && !lane.queued {
+            lanes.removeValue(forKey: key)
+            return
+        }
+        if lane.head > 64 && lane.head * 2 > lane.ids.count {
+            lane.ids.removeFirst(lane.head)
+            lane.head = 0
+        }
+        lanes[key] = lane
     }
 
     /// Spools one event and starts delivering it when its turn comes.
     func enqueue(_ d: Delivery) {
         guard !stopping else { return }
         do {
-            if try spool.enqueue(d, nowMs: nowMs()) { return schedulePump() }
-            if whenFull == .drop_oldest, let oldest = spool.orderedIDs.first(where: { !inFlight.contains($0) }) {
+            // The same event again (a replay) is spooled once and queued once.
+            guard spool.items[d.eventId] == nil else { return }
+            if try spool.enqueue(d, nowMs: nowMs()) { return added(d) }
+            if whenFull == .drop_oldest, let oldest = oldestNotInFlight(), let item = spool.items[oldest] {
+                removeFromLane(oldest, key: Self.key(item))
                 try spool.remove(oldest, nowMs: nowMs())
                 refused += 1
                 log.warn("spool full: dropped the oldest event", [("dropped_id", oldest), ("spool_bytes", String(spool.bytes))])
-                if try spool.enqueue(d, nowMs: nowMs()) { return schedulePump() }
+                if try spool.enqueue(d, nowMs: nowMs()) { return added(d) }
             }
             refused += 1
             onRefused?()
@@ -61,6 +120,21 @@ final class SinkRunner {
         }
     }
 
+    private func added(_ d: Delivery) {
+        let key = d.tenant + "\u{0}" + (d.conversationId ?? "")
+        lanes[key, default: Lane()].ids.append(d.eventId)
+        markReady(key)
+        schedulePump()
+    }
+
+    private func oldestNotInFlight() -> String? {
+        for id in spool.orderedIDs {
+            guard let item = spool.items[id], let lane = lanes[Self.key(item)] else { continue }
+            if let i = lane.ids[lane.head...].firstIndex(of: id), i >= lane.head + lane.started { return id }
+        }
+        return nil
+    }
+
     /// Runs `pump` once at the end of this loop turn, however many events arrive in it.
     private func schedulePump() {
         guard !pumpScheduled else { return }
@@ -71,58 +145,64 @@ final class SinkRunner {
         }
     }
 
-    /// Starts every delivery that may start now, in spool order, keeping each conversation's order.
+    /// Starts what may start now: ready conversations in turn (round robin), each in its order,
+    /// up to the sink's capacity. Constant work per delivery, whatever the backlog.
     func pump() {
         guard !disabled, !stopping else { return }
         let now = nowMs()
         spool.syncIfDirty(nowMs: now)
-        var waiting: Set<String> = []
-        var nextDue: Int64?
-        for id in spool.orderedIDs {
-            if inFlight.count >= sink.capacity { break }
-            guard let item = spool.items[id], !item.dead, !inFlight.contains(id) else { continue }
-            let key = item.tenant + "\u{0}" + item.conversation
-            if waiting.contains(key) { continue }
-            if item.nextAtMs > now {
-                nextDue = min(nextDue ?? item.nextAtMs, item.nextAtMs)
-                waiting.insert(key)   // later events of this conversation wait behind it
-                continue
-            }
-            if !sink.pipelinesConversations && busyConversations[key, default: 0] > 0 {
-                waiting.insert(key)
+        while inFlightCount < sink.capacity && readyHead < ready.count {
+            let key = ready[readyHead]
+            readyHead += 1
+            guard var lane = lanes[key] else { continue }
+            lane.queued = false
+            guard let id = lane.next, let item = spool.items[id] else {
+                lanes[key] = lane
                 continue
             }
             let delivery: Delivery
             do {
-                guard let d = try spool.delivery(id) else { continue }
+                guard let d = try spool.delivery(id) else { lanes[key] = lane; continue }
                 delivery = d
             } catch {
+                lanes[key] = lane
                 log.error("spool read failed; event dead-lettered", [("id", id), ("error", error.description)])
                 try? spool.deadLetter(id, reason: "spool read failed: \(error.description)", nowMs: now)
+                removeFromLane(id, key: key)
+                markReady(key)
                 continue
             }
-            inFlight.insert(id)
-            busyConversations[key, default: 0] += 1
+            lane.started += 1
+            lanes[key] = lane
+            inFlightCount += 1
             let enqueued = item.enqueuedAtMs
             sink.deliver(delivery) { [weak self] outcome in self?.finished(id, key: key, enqueuedAtMs: enqueued, outcome) }
+            markReady(key)   // a pipe takes the conversation's next event at once
         }
-        if let nextDue { arm(at: nextDue) }
+        if readyHead > 256 && readyHead * 2 > ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
+        } else if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
     }
 
     private func finished(_ id: String, key: String, enqueuedAtMs: Int64, _ outcome: DeliveryOutcome) {
-        inFlight.remove(id)
-        busyConversations[key, default: 1] -= 1
-        if busyConversations[key] == 0 { busyConversations.removeValue(forKey: key) }
+        inFlightCount -= 1
+        lanes[key]?.started -= 1
         let now = nowMs()
         do {
             switch outcome {
             case .delivered:
+                removeFromLane(id, key: key)
                 try spool.remove(id, nowMs: now)
                 delivered += 1
                 onOutcome?(outcome, now - enqueuedAtMs)
             case .retry(let reason, let afterMs):
                 let attempts = (spool.items[id]?.attempts ?? 0) + 1
                 if Int(attempts) >= schedule.count {
+                    removeFromLane(id, key: key)
                     try spool.deadLetter(id, reason: reason, nowMs: now)
                     deadLettered += 1
                     log.error("delivery failed for good; dead-lettered", [("id", id), ("attempts", String(attempts)), ("reason", reason)])
@@ -136,6 +216,7 @@ final class SinkRunner {
                     log.warn("delivery failed; will retry", [("id", id), ("attempt", String(attempts)), ("retry_in_ms", String(delay)), ("reason", reason)])
                 }
             case .failed(let reason):
+                removeFromLane(id, key: key)
                 try spool.deadLetter(id, reason: reason, nowMs: now)
                 deadLettered += 1
                 log.error("delivery refused; dead-lettered", [("id", id), ("reason", reason)])
@@ -147,23 +228,15 @@ final class SinkRunner {
             log.error("spool write failed", [("id", id), ("error", error.description)])
         }
         if outcome != .delivered { onOutcome?(outcome, nil) }
+        markReady(key)
         pump()
-    }
-
-    private func arm(at: Int64) {
-        if let t = timer, t.at <= at { return }
-        if let t = timer { loop.cancel(t.id) }
-        let delay = Int(max(0, at - nowMs()))
-        timer = (loop.schedule(afterMilliseconds: delay) { [weak self] in
-            self?.timer = nil
-            self?.pump()
-        }, at)
     }
 
     /// Stops delivering; what is in flight or queued stays spooled.
     func stop(graceMs: Int, _ done: @escaping () -> Void) {
         stopping = true
-        if let t = timer { loop.cancel(t.id) }
+        for (_, t) in retryTimers { loop.cancel(t) }
+        retryTimers.removeAll()
         spool.syncIfDirty(nowMs: nowMs())
         sink.stop(graceMs: graceMs) { [self] in
             spool.syncIfDirty(nowMs: nowMs())
