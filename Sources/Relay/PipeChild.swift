@@ -43,12 +43,12 @@ final class PipeChild {
     private var stdout: LineReader?
     private var stderr: LineReader?
     typealias Done = (DeliveryOutcome) -> Void
-    private var queue: [(delivery: Delivery, done: Done)] = []
-    private var head = 0
+    private var queue = FIFO<(delivery: Delivery, done: Done)>()
     /// Deliveries written to the pipe that the child may not have read yet, with their sizes
     /// (newline included), oldest first. A delivery counts as delivered once the child has read it.
-    private var unread: [(delivery: Delivery, bytes: Int, done: Done)] = []
+    private var unread = FIFO<(delivery: Delivery, bytes: Int, done: Done)>()
     private var unreadBytes = 0
+    private var trimTimer: TimerID?
     private var startedAt = Deadline(nanoseconds: 0)
     private var quickExits = 0
     private var restartTimer: TimerID?
@@ -74,7 +74,7 @@ final class PipeChild {
         spawn()
     }
 
-    var queued: Int { queue.count - head }
+    var queued: Int { queue.count }
 
     /// Queues one delivery (the runner in front bounds how many) and writes what the child can
     /// take; `done(.delivered)` once the child has read the line.
@@ -88,9 +88,7 @@ final class PipeChild {
     private func pump() {
         guard phase == .running, let stdin else { return }
         var line: [UInt8] = []
-        while head < queue.count && stdin.pendingBytes < 65_536 && !stdin.hasFailed {
-            let (d, done) = queue[head]
-            head += 1
+        while stdin.pendingBytes < 65_536 && !stdin.hasFailed, let (d, done) = queue.popFirst() {
             line.removeAll(keepingCapacity: true)
             line.append(contentsOf: d.payload)
             line.append(0x0A)
@@ -101,12 +99,20 @@ final class PipeChild {
             last = (d.tenant, d.conversationId ?? boundConversation, d.hops)
         }
         trimRead()
-        if head > 1024 && head * 2 > queue.count {
-            queue.removeFirst(head)
-            head = 0
-        } else if head == queue.count {
-            queue.removeAll(keepingCapacity: true)
-            head = 0
+        watchReading()
+    }
+
+    /// A pipe says nothing when its reader consumes bytes: while lines wait unread, look again
+    /// shortly (20 ms, backing off to 500 ms while nothing moves), so deliveries are confirmed
+    /// even when no new event comes.
+    private func watchReading(delayMs: Int = 20) {
+        guard trimTimer == nil, !unread.isEmpty, phase == .running else { return }
+        trimTimer = loop.schedule(afterMilliseconds: delayMs) { [weak self] in
+            guard let self else { return }
+            self.trimTimer = nil
+            let before = self.unread.count
+            self.trimRead()
+            self.watchReading(delayMs: self.unread.count < before ? 20 : min(500, delayMs * 2))
         }
     }
 
@@ -114,15 +120,13 @@ final class PipeChild {
     private func trimRead() {
         guard let process else { return }
         let pending = process.unreadStdinBytes + (stdin?.pendingBytes ?? 0)
-        var read = 0
-        while read < unread.count, unreadBytes - unread[read].bytes >= pending {
-            unreadBytes -= unread[read].bytes
-            read += 1
+        var consumed: [Done] = []
+        while let first = unread.first, unreadBytes - first.bytes >= pending {
+            unreadBytes -= first.bytes
+            consumed.append(first.done)
+            _ = unread.popFirst()
         }
-        guard read > 0 else { return }
-        let consumed = unread[0..<read]
-        unread.removeFirst(read)
-        for item in consumed { item.done(.delivered) }
+        for done in consumed { done(.delivered) }
     }
 
     /// The child is gone: deliveries it did not read (still in the pipe, or not yet written)
@@ -137,13 +141,12 @@ final class PipeChild {
             back.append((last.delivery, last.done))
         }
         // What is left was read before the child died.
-        let read = unread
+        let read = unread.elements.map(\.done)
         unread.removeAll()
         unreadBytes = 0
-        for item in read { item.done(.delivered) }
+        for done in read { done(.delivered) }
         guard !back.isEmpty else { return }
-        queue.replaceSubrange(0..<head, with: back.reversed())
-        head = 0
+        queue.prepend(back.reversed())
         log.info("events the child did not read are queued again", [("count", String(back.count))])
     }
 
@@ -195,6 +198,7 @@ final class PipeChild {
             badLines += 1
             log.warn("line from child dropped: too long", [("bytes", String(n)), ("limit", String(options.maxLineBytes))])
         case .line(let raw):
+            trimRead()   // an answer means the child has read something
             var bytes = Array(raw)
             if bytes.last == 0x0D { bytes.removeLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }

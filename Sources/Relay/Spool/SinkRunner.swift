@@ -229,7 +229,9 @@ final class SinkRunner {
         }
         if outcome != .delivered { onOutcome?(outcome, nil) }
         markReady(key)
-        pump()
+        // Not `pump()` here: outcomes arrive from inside a sink's own calls, and starting the
+        // next deliveries from there would recurse; once per loop turn is enough.
+        schedulePump()
     }
 
     /// Stops delivering; what is in flight or queued stays spooled.
