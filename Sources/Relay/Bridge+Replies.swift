@@ -39,6 +39,8 @@ extension Bridge {
                 log.error("reply spool full; reply sent without a durable copy", [("tenant", tenant), ("sink", sink)])
                 return nil
             }
+            // On disk before it is emitted.
+            spool.syncIfDirty(nowMs: Timestamp.nowUnixMilliseconds(), force: true)
         } catch {
             log.error("reply spool write failed", [("tenant", tenant), ("error", error.description)])
             return nil

@@ -79,6 +79,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
             if let error = startSink(settings) { throw BridgeStartError(sink: settings.name, reason: error) }
         }
         for tenant in config.tenants { startSession(tenant) }
+        if durable { scheduleSyncTick() }
         log.info("bridge started", [("tenants", String(config.tenants.count)), ("sinks", String(sinks.count)),
                                     ("routes", String(config.routes.count))])
     }
@@ -104,6 +105,16 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                 remaining -= 1
                 if remaining == 0 { finish() }
             }
+        }
+    }
+
+    /// Every second: spool records of a quiet moment reach the disk on the `spool.fsync` schedule.
+    func scheduleSyncTick() {
+        loop.schedule(afterMilliseconds: 1000) { [weak self] in
+            guard let self, !self.stopping else { return }
+            for runner in self.sinks.values { runner.syncTick() }
+            for spool in self.replySpools.values { spool.syncIfDirty(nowMs: Timestamp.nowUnixMilliseconds()) }
+            self.scheduleSyncTick()
         }
     }
 

@@ -79,6 +79,7 @@ import Transport
         #expect(s.corruptRecords == 2)
         // New records append cleanly after the torn tail was cut off.
         _ = try s.enqueue(delivery("e4"), nowMs: 2)
+        try s.flush()
         let again = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, log: log)
         #expect(Array(again.orderedIDs) == ["e1", "e3", "e4"])
     }
@@ -90,6 +91,7 @@ import Transport
         let before = try FileManager.default.contentsOfDirectory(atPath: dir + "/p").count
         #expect(before > 3)
         for i in 1...9 { try s.remove("e\(i)", nowMs: 2) }
+        try s.flush()
         let after = try FileManager.default.contentsOfDirectory(atPath: dir + "/p").count
         #expect(after < before)
         #expect(Array(try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, segmentBytes: 200, log: log).orderedIDs) == ["e10"])

@@ -135,6 +135,9 @@ final class SinkRunner {
         return nil
     }
 
+    /// Flushes and, when `spool.fsync` is due, syncs the spool even when no delivery runs.
+    func syncTick() { spool.syncIfDirty(nowMs: nowMs()) }
+
     /// Runs `pump` once at the end of this loop turn, however many events arrive in it.
     private func schedulePump() {
         guard !pumpScheduled else { return }
@@ -239,9 +242,9 @@ final class SinkRunner {
         stopping = true
         for (_, t) in retryTimers { loop.cancel(t) }
         retryTimers.removeAll()
-        spool.syncIfDirty(nowMs: nowMs())
+        spool.syncIfDirty(nowMs: nowMs(), force: true)
         sink.stop(graceMs: graceMs) { [self] in
-            spool.syncIfDirty(nowMs: nowMs())
+            spool.syncIfDirty(nowMs: nowMs(), force: true)
             done()
         }
     }

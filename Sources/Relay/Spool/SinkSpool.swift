@@ -48,6 +48,14 @@ final class SinkSpool {
     private(set) var corruptRecords = 0
     /// Payloads of a memory-only queue.
     private var memory: [String: [UInt8]] = [:]
+    /// Records written in this loop turn, appended in one `write(2)` by `flush()` (before any
+    /// delivery starts, so an event is in the file before its sink sees it).
+    private var pending: [UInt8] = []
+    /// Payloads spooled by this process, kept (up to `hotLimit` bytes) so delivery does not read
+    /// them back from disk.
+    private var hot: [String: [UInt8]] = [:]
+    private var hotBytes = 0
+    private let hotLimit = 16 << 20
 
     /// A memory-only queue: same order and retry bookkeeping, nothing on disk.
     init(memoryFor sink: String, maxBytes: Int, log: Logger) {
@@ -83,7 +91,7 @@ final class SinkSpool {
 
     /// Bytes held (on disk, or in memory for a memory-only queue).
     var bytes: Int {
-        directory == nil ? memoryBytes : segments.values.reduce(0) { $0 + $1.file.size }
+        directory == nil ? memoryBytes : segments.values.reduce(0) { $0 + $1.file.size } + pending.count
     }
     private var memoryBytes = 0
     /// Items waiting (not dead).
@@ -108,6 +116,9 @@ final class SinkSpool {
         if directory == nil {
             memory[d.eventId] = d.payload
             memoryBytes += d.payload.count
+        } else if hotBytes + d.payload.count <= hotLimit {
+            hot[d.eventId] = d.payload
+            hotBytes += d.payload.count
         }
         let start = try write(encoded: encoded, nowMs: nowMs)
         items[d.eventId] = Item(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "", route: d.route,
@@ -124,7 +135,10 @@ final class SinkSpool {
         let payload: [UInt8]
         if directory == nil {
             payload = memory[id] ?? []
+        } else if let cached = hot[id] {
+            payload = cached
         } else {
+            try flush()
             guard let segment = segments[item.segment] else { return nil }
             payload = try segment.file.read(offset: item.payloadOffset, count: item.payloadLength)
         }
@@ -136,6 +150,7 @@ final class SinkSpool {
     func remove(_ id: String, nowMs: Int64) throws(IOError) {
         guard let item = items.removeValue(forKey: id) else { return }
         if let payload = memory.removeValue(forKey: id) { memoryBytes -= payload.count }
+        if let payload = hot.removeValue(forKey: id) { hotBytes -= payload.count }
         _ = try write(.done(id: id), nowMs: nowMs)
         release(segment: item.segment)
         compactOrder()
@@ -168,9 +183,11 @@ final class SinkSpool {
     }
 
     /// Flushes to stable storage if anything was written since the last flush.
-    func syncIfDirty(nowMs: Int64) {
+    func syncIfDirty(nowMs: Int64, force: Bool = false) {
         guard dirty, directory != nil else { return }
         do {
+            try flush()
+            guard force || syncIntervalMs == 0 || nowMs - lastSyncMs >= Int64(syncIntervalMs) else { return }
             try segments[current]?.file.sync()
             dirty = false
             lastSyncMs = nowMs
@@ -188,16 +205,27 @@ final class SinkSpool {
 
     private func write(encoded bytes: [UInt8], nowMs: Int64) throws(IOError) -> (start: Int, end: Int) {
         guard directory != nil else { return (0, 0) }
-        if let seg = segments[current], seg.file.size >= segmentBytes { try rotate() }
+        if let seg = segments[current], seg.file.size + pending.count >= segmentBytes { try rotate() }
         guard let file = segments[current]?.file else { throw IOError(errno: 5, function: "spool segment missing") }
-        let start = try file.append(bytes)
+        let start = file.size + pending.count
+        pending.append(contentsOf: bytes)
         dirty = true
-        if syncIntervalMs == 0 || nowMs - lastSyncMs >= Int64(syncIntervalMs) { syncIfDirty(nowMs: nowMs) }
+        if pending.count >= 1 << 20 { try flush() }
         return (start, start + bytes.count)
     }
 
+    deinit { try? flush() }
+
+    /// Appends the records of this loop turn to the segment file, in one write.
+    func flush() throws(IOError) {
+        guard !pending.isEmpty, let file = segments[current]?.file else { return }
+        try file.append(pending)
+        pending.removeAll(keepingCapacity: pending.capacity <= 4 << 20)
+    }
+
     private func rotate() throws(IOError) {
-        syncIfDirty(nowMs: lastSyncMs)
+        try flush()
+        try segments[current]?.file.sync()
         let old = current
         current += 1
         segments[current] = (try SpoolFile(path: path(of: current)), 0)
