@@ -33,7 +33,6 @@ extension Bridge {
     /// A command from a sink: logged and dropped when it cannot be sent.
     public func sink(_ sinkName: String, sent inbound: Envelope.Inbound, context: ReplyContext) {
         if case .failure(let rejection) = submit(sinkName, inbound, context: context) {
-            stats.commandsDropped += 1
             count("mojo_bridge_commands_dropped_total", "Commands from sinks not sent", [("sink", sinkName)])
             log.warn("command from sink dropped", [("sink", sinkName), ("command", inbound.command.eventName),
                                                    ("conversation", inbound.command.conversationId ?? ""), ("reason", rejection.description)])
@@ -47,7 +46,6 @@ extension Bridge {
     public func submit(_ sinkName: String, _ inbound: Envelope.Inbound, context: ReplyContext,
                        answer: ((ReplyResult) -> Void)? = nil) -> Result<String?, CommandRejection> {
         guard !stopping else { return .failure(.stopping) }
-        stats.commandsIn += 1
         let command = inbound.command
         guard let tenant = inbound.tenant ?? context.tenant ?? (config.tenants.count == 1 ? config.tenants[0].id : nil) else {
             return .failure(.unknownTenant("no tenant: the command names none and the sink has not seen an event yet"))

@@ -22,14 +22,12 @@ extension Bridge {
     /// A MOJO event: route it to the sinks that want it.
     public func session(_ session: TenantSession, event name: String, data: UnsafeRawBufferPointer) {
         guard !stopping, let tenant = session.configuration.tenant else { return }
-        stats.eventsIn += 1
         countEvent(tenant: tenant, type: name)
         // Routing needs a few string fields: read them straight from the bytes (validating the
         // whole payload, as parsing did). The `JSONValue` tree (`event.data`) is built only for
         // what reads it: templates and non-JSON sinks, and the error events logged below.
         let fields: [String?]
         do { fields = data.isEmpty ? [] : try Self.routingFields.strings(in: data) } catch {
-            stats.malformedEvents += 1
             log.warn("malformed event payload from server; dropped", [("tenant", tenant), ("event", name), ("error", error.description)])
             return
         }
@@ -76,7 +74,6 @@ extension Bridge {
         }
         let hops = origin?.hops ?? 0
         if hops >= maxHops {
-            stats.loopsStopped += 1
             log.info("not relayed: reply chain too long (loop guard)", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("hops", String(hops))])
             return
         }
@@ -87,7 +84,6 @@ extension Bridge {
                 // `delivery` renders (and reads `event.data`) under this condition; else it splices `data`.
                 let renders = route.template != nil || settings.templateEscaping != .json
                 runner.enqueue(delivery(renders ? withTree() : event, data: data, route: route.name, to: (route, settings), hops: hops))
-                stats.deliveries += 1
                 countRouted(sink: sinkName, route: route.name)
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),

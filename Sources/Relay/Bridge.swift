@@ -38,19 +38,6 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Sink replies may trigger at most this many further hops (a bot answering a bot answering a
     /// bot...): events with more are not delivered. Two sinks can never ping-pong forever.
     public var maxHops = 2
-    /// Counters for logs and metrics.
-    public internal(set) var stats = Stats()
-
-    /// Counters of what the bridge did.
-    public struct Stats: Sendable {
-        public var eventsIn = 0
-        public var deliveries = 0
-        public var commandsIn = 0
-        public var commandsDropped = 0
-        public var loopsStopped = 0
-        public var malformedEvents = 0
-    }
-
     /// Creates the bridge; `start()` opens the sessions and the sinks.
     public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger,
                 durable: Bool = true, sinkFactory: @escaping SinkFactory) {
