@@ -29,9 +29,10 @@ public final class SpoolFile {
     deinit { close(fd) }
 
     /// Appends `bytes` whole (retrying short writes and EINTR); returns the offset they start at.
+    /// The offset comes from the file itself (O_APPEND), so it is right even if another process or
+    /// object appended meanwhile (during a reload two spool objects may share a segment briefly).
     @discardableResult
     public func append(_ bytes: UnsafeRawBufferPointer) throws(IOError) -> Int {
-        let start = size
         var off = 0
         while off < bytes.count {
             let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
@@ -41,8 +42,9 @@ public final class SpoolFile {
             }
             off += n
         }
-        size += bytes.count
-        return start
+        let end = Int(lseek(fd, 0, SEEK_CUR))
+        size = end >= bytes.count ? end : size + bytes.count
+        return size - bytes.count
     }
 
     /// Appends `bytes` whole; returns the offset they start at.

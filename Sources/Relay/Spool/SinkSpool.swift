@@ -51,6 +51,10 @@ final class SinkSpool {
     /// Records written in this loop turn, appended in one `write(2)` by `flush()` (before any
     /// delivery starts, so an event is in the file before its sink sees it).
     private var pending: [UInt8] = []
+    /// Where `pending` was expected to land, and the items enqueued in it (their payload offsets
+    /// are corrected if the file grew meanwhile).
+    private var pendingBase = 0
+    private var pendingIDs: [String] = []
     /// Payloads spooled by this process, kept (up to `hotLimit` bytes) so delivery does not read
     /// them back from disk.
     private var hot: [String: [UInt8]] = [:]
@@ -126,6 +130,7 @@ final class SinkSpool {
                                 payloadOffset: start.end - d.payload.count, payloadLength: d.payload.count)
         segments[current]?.live += 1
         order.append(d.eventId)
+        if directory != nil { pendingIDs.append(d.eventId) }
         return true
     }
 
@@ -206,11 +211,12 @@ final class SinkSpool {
     private func write(encoded bytes: [UInt8], nowMs: Int64) throws(IOError) -> (start: Int, end: Int) {
         guard directory != nil else { return (0, 0) }
         if let seg = segments[current], seg.file.size + pending.count >= segmentBytes { try rotate() }
+        if pending.count >= 1 << 20 { try flush() }
         guard let file = segments[current]?.file else { throw IOError(errno: 5, function: "spool segment missing") }
-        let start = file.size + pending.count
+        if pending.isEmpty { pendingBase = file.size }
+        let start = pendingBase + pending.count
         pending.append(contentsOf: bytes)
         dirty = true
-        if pending.count >= 1 << 20 { try flush() }
         return (start, start + bytes.count)
     }
 
@@ -219,7 +225,11 @@ final class SinkSpool {
     /// Appends the records of this loop turn to the segment file, in one write.
     func flush() throws(IOError) {
         guard !pending.isEmpty, let file = segments[current]?.file else { return }
-        try file.append(pending)
+        let start = try file.append(pending)
+        if start != pendingBase {
+            for id in pendingIDs { items[id]?.payloadOffset += start - pendingBase }
+        }
+        pendingIDs.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: pending.capacity <= 4 << 20)
     }
 
