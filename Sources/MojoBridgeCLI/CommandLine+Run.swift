@@ -9,15 +9,18 @@ let usageText = """
 usage: mojo-bridge <command> [options]
 
 A bridge daemon for MOJO messaging: one Socket.IO session per tenant, conversations routed
-to pipes, webhooks and email by rule files, replies relayed back.
+to pipes and webhooks by rule files, replies relayed back, every event spooled until delivered.
 
 commands:
-  run    [--config FILE]                         run the daemon
+  run    [--config FILE] [--shutdown-timeout 10s]
+                                                 run the daemon (SIGHUP reloads, SIGTERM stops)
   check  [--config FILE] [--event FILE] [--self USER]
                                                  validate config and rules without network; exit 0 or 1;
                                                  with --event, show the routes a sample event takes
-  tail   CONN [--conversation ID]...             print MOJO events as JSON lines on stdout
-  send   CONN --conversation ID [TEXT...]        send TEXT, or each stdin line; exit 0 when acknowledged
+  tail   CONN [--conversation ID]... [--type EVENT]... [--retry]
+                                                 print MOJO events as JSON lines on stdout
+  send   CONN --conversation ID [--type T] [--reply-to ID] [--timeout 30s] [TEXT...]
+                                                 send TEXT, or each stdin line; exit 0 when acknowledged
   pipe   CONN [--conversation ID]... [--format json|text] [--events KINDS] [--include-self] -- CMD ARG...
                                                  bridge a child process to MOJO (no shell; exits with its status)
   spool  [--config FILE] list [--sink S] [--dead|--pending]
@@ -35,16 +38,18 @@ connection options (CONN):
   --ca-file PATH         trust this CA bundle instead of the system store
   --path PATH            Socket.IO path (default /socket.io/)
   --namespace NSP        Socket.IO namespace (default /)
+  --connect-timeout D    TCP/TLS connect timeout (default 10s)
 
 global options:
   -h, --help             show this help
   --version              print the version
-  --log-level LEVEL      debug | info | warn | error (default info; warn for tail and send)
+  --log-level LEVEL      debug | info | warn | error (default info; warn for tail, send, pipe)
   --log-format FORMAT    logfmt | json (default logfmt)
 
 exit codes: 0 ok, 1 refused by server or check failed, 64 usage, 65 malformed server data,
 66 missing input file, 69 unreachable, 70 internal error, 75 timeout, 76 HTTP/protocol error,
-77 auth refused, 78 bad config, 80 TLS failure.
+77 auth refused, 78 bad config, 80 TLS failure; pipe exits with its child's status.
+More: README.md, Config/GRAMMAR.md.
 """
 
 extension CommandLine {
