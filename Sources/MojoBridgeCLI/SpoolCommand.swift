@@ -29,7 +29,7 @@ enum SpoolCommand {
             inspector = try SpoolInspector(config: config, forWriting: action != "list", log: Logger(level: .warn))
         } catch {
             if error.errno == EWOULDBLOCK {
-                printErr("mojo-bridge spool: the daemon is running on \(config.spool.directory); stop it first (or retry through the admin API)")
+                printErr("mojo-bridge spool: the daemon is running on \(config.spool.directory); stop it first, or POST /v1/spool/<sink>/retry on its admin API")
                 return .failure
             }
             printErr("mojo-bridge spool: \(error.description)")

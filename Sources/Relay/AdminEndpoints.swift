@@ -12,6 +12,7 @@ import Transport
 /// - `GET /readyz`: 200 when every tenant session is connected and the spool is writable, else 503
 ///   with the reasons;
 /// - `GET /metrics`: Prometheus text format;
+/// - `POST /v1/spool/<sink>/retry`: dead letters back in line (bearer token);
 /// - `POST /v1/sinks/<sink>/commands`: commands in the shared vocabulary (one object or an array)
 ///   from a webhook consumer: async replies, typing, read. Authenticated by a Standard Webhooks
 ///   signature with one of the sink's secrets (a replayed `webhook-id` or a timestamp more than 5
@@ -47,6 +48,7 @@ public final class AdminEndpoints {
                                        body: Array(self.bridge.renderMetrics().utf8)))
         }
         router.addPrefix("POST", "/v1/sinks/") { [weak self] request, peer, respond in self?.inbound(request, peer: peer, respond) }
+        router.addPrefix("POST", "/v1/spool/") { [weak self] request, peer, respond in self?.spoolRetry(request, peer: peer, respond) }
     }
 
     /// Re-reads the sinks' secrets after a configuration reload.
@@ -114,6 +116,31 @@ public final class AdminEndpoints {
         }
         let allRejected = results.allSatisfy { $0["status"]?.stringValue == "rejected" }
         respond(.json(allRejected ? 403 : 202, ["results": .array(results)]))
+    }
+
+    /// `POST /v1/spool/<sink>/retry` (bearer token only), body `{"ids": [...]}` or empty for all:
+    /// dead letters back in line without stopping the daemon.
+    private func spoolRetry(_ request: HTTPServerRequest, peer: String, _ respond: @escaping (HTTPServerResponse) -> Void) {
+        let parts = request.head.path.split(separator: "/")
+        guard parts.count == 4, parts[3] == "retry" else { return respond(.jsonError(404, "not found")) }
+        guard let adminToken, !adminToken.isEmpty,
+              let auth = request.head.header("Authorization"), auth.hasPrefix("Bearer "),
+              ConstantTime.equals(Array(auth.dropFirst(7).utf8), Array(adminToken.utf8)) else {
+            log.warn("spool retry refused", [("peer", peer)])
+            return respond(.jsonError(401, "send Authorization: Bearer <admin token> (admin { token = ... })"))
+        }
+        var ids: [String] = []
+        if !request.body.isEmpty {
+            guard let json = try? JSONValue(parsing: request.body), let list = json["ids"]?.arrayValue else {
+                return respond(.jsonError(400, "body must be {\"ids\": [\"evt_...\"]} or empty"))
+            }
+            ids = list.compactMap(\.stringValue)
+        }
+        guard let n = bridge.retryDeadLetters(sink: String(parts[2]), ids: ids) else {
+            return respond(.jsonError(404, "no sink \(parts[2])"))
+        }
+        log.info("dead letters retried through the admin API", [("sink", String(parts[2])), ("count", String(n))])
+        respond(.json(200, ["retried": JSONValue(n)]))
     }
 
     /// One `message:send`: answered with the server's verdict when it comes in time.

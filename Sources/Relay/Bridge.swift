@@ -133,6 +133,11 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         for w in waiters { w() }
     }
 
+    /// Revives the dead letters of `sink` (all when `ids` is empty); nil when there is no such sink.
+    public func retryDeadLetters(sink: String, ids: [String]) -> Int? {
+        sinks[sink]?.retryDead(ids)
+    }
+
     /// Whether every session is connected (readiness).
     public var allConnected: Bool { !sessions.isEmpty && sessions.values.allSatisfy(\.isConnected) }
 

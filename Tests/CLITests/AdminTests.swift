@@ -109,6 +109,22 @@ import TestSupport
         #expect(d.stop() == 0)
     }
 
+    @Test func deadLettersAreRetriedThroughTheAdminAPI() throws {
+        let c = try world.newConversation()
+        let (d, port, receiver) = try start(conversation: c)
+        try receiver.control.post("/control/script", ["responses": [["status": 400]]])
+        try world.post("first refused", to: c)
+        #expect(d.process.waitForStderr("dead-lettered"), "\(d.process.stderr)")
+        let admin = RawHTTP(port: port)
+        #expect(try admin.send("POST", "/v1/spool/hooks/retry").status == 401)
+        let r = try admin.send("POST", "/v1/spool/hooks/retry", headers: [("Authorization", "Bearer admin-token-123")])
+        #expect(r.status == 200 && r.body.contains("\"retried\":1"), "\(r.body)")
+        let got = try receiver.control.get("/control/deliveries?count=2&wait=10").arrayValue ?? []
+        #expect(got.count == 2 && got[0]["id"]?.stringValue == got[1]["id"]?.stringValue)
+        #expect(try admin.send("POST", "/v1/spool/nosuch/retry", headers: [("Authorization", "Bearer admin-token-123")]).status == 404)
+        #expect(d.stop() == 0)
+    }
+
     @Test func readinessSaysWhyWhenATenantIsDown() throws {
         let c = try world.newConversation()
         let token = try world.tokenFile()

@@ -135,6 +135,26 @@ final class SinkRunner {
         return nil
     }
 
+    /// Puts dead letters back in line in the running daemon (all when `ids` is empty) and
+    /// re-enables a sink disabled by a 410; returns how many were revived.
+    func retryDead(_ ids: [String]) -> Int {
+        var n = 0
+        let now = nowMs()
+        for id in Array(spool.orderedIDs) where spool.items[id]?.dead == true && (ids.isEmpty || ids.contains(id)) {
+            do { try spool.revive(id, nowMs: now) } catch { continue }
+            if let item = spool.items[id] {
+                let key = Self.key(item)
+                lanes[key, default: Lane()].ids.append(id)
+                markReady(key)
+            }
+            n += 1
+        }
+        disabled = false
+        spool.syncIfDirty(nowMs: now, force: true)
+        schedulePump()
+        return n
+    }
+
     /// Flushes and, when `spool.fsync` is due, syncs the spool even when no delivery runs.
     func syncTick() { spool.syncIfDirty(nowMs: nowMs()) }
 
