@@ -180,7 +180,7 @@ final class SinkRunner {
             guard var lane = lanes[key] else { continue }
             lane.queued = false
             guard let id = lane.next, let item = spool.items[id] else {
-                lanes[key] = lane
+                if lane.isEmpty && lane.started == 0 { lanes.removeValue(forKey: key) } else { lanes[key] = lane }
                 continue
             }
             let delivery: Delivery
