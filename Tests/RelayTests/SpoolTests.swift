@@ -26,6 +26,19 @@ import Transport
 
     @Test func crc32cMatchesTheStandardCheckValue() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.reference(Array("123456789".utf8)) == 0xE306_9283)
+    }
+
+    @Test func theSlicedCRCAgreesWithTheBytewiseOneOnEveryLengthAndOffset() {
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<4200).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4096, 4200] {
+            for offset in [0, 1, 3] where offset + length <= data.count {
+                let slice = Array(data[offset..<(offset + length)])
+                #expect(CRC32C.checksum(slice) == CRC32C.reference(slice), "length \(length) offset \(offset)")
+                #expect(CRC32C.checksum(data[offset..<(offset + length)]) == CRC32C.reference(slice))
+            }
+        }
     }
 
     @Test func truncatedBodiesAreRejected() {
