@@ -39,7 +39,6 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         }
         frames = WebSocketFrameParser(maxFrameSize: maxMessageSize)
         state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
-        out.reserveCapacity(4096)
         stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
     }
 

@@ -32,7 +32,8 @@ public final class ByteStream {
     var tlsWriteWantsRead = false
     var tlsReadWantsWrite = false
     var handshakeWantsWrite = false
-    let readBuffer: UnsafeMutableRawBufferPointer
+    /// The loop's shared read buffer.
+    var readBuffer: UnsafeMutableRawBufferPointer { loop.readScratch }
     var writeBuffer = WriteBuffer()
     var aboveHighWaterMark = false
 
@@ -54,11 +55,9 @@ public final class ByteStream {
         self.port = port
         self.tlsConfiguration = tls
         self.connectTimeoutMs = connectTimeoutMs
-        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
     }
 
     deinit {
-        readBuffer.deallocate()
         closeDescriptor(fd)
     }
 

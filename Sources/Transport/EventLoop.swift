@@ -62,7 +62,13 @@ public final class EventLoop {
     deinit {
         closeDescriptor(signals.fd)
         closeDescriptor(epollFD)
+        readScratch.deallocate()
     }
+
+    /// One 64 KiB read buffer shared by every stream of this loop: a read hands its bytes to the
+    /// delegate, which must not keep them, before the next read can start (reads only happen in
+    /// the loop's own fd callbacks). A buffer per stream cost a page or two of memory per session.
+    public let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// Runs callbacks until `stop()` is called, then returns (the loop can be run again).
     ///

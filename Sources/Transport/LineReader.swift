@@ -28,7 +28,8 @@ public final class LineReader {
     private var paused = false
     private let onInput: (Input) -> Void
     private let onEnd: (IOError?) -> Void
-    private var chunk = [UInt8](repeating: 0, count: 65_536)
+    /// Not zero-filled: pages are only touched as far as reads fill them.
+    private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
 
     /// Starts reading `fd` (made non-blocking). `onEnd` runs once at EOF or on a read error; a last
     /// line without a newline is delivered before it.
@@ -47,6 +48,8 @@ public final class LineReader {
             loop.schedule(afterMilliseconds: 0) { [weak self] in self?.readFileChunk() }
         }
     }
+
+    deinit { chunk.deallocate() }
 
     /// Stops reading until `resume()`: backpressure from a slow consumer.
     public func pause() {
@@ -94,9 +97,9 @@ public final class LineReader {
 
     /// Reads once; returns whether more may be available right away.
     private func readOnce() -> Bool {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let n = read(fd, chunk.baseAddress, chunk.count)
         if n > 0 {
-            buffer.append(contentsOf: chunk[0..<n])
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             split()
             return n == chunk.count || watch == nil
         }
