@@ -14,6 +14,7 @@ is one) the floor; medians are quoted. CPU is utime+stime of the measured proces
 import argparse
 import datetime
 import json
+import tempfile
 import os
 import platform
 import shutil
@@ -139,6 +140,9 @@ def write_config(ctx, fh, name, sink=None, direction="to_sink", tenants=None):
         argv = ", ".join(json.dumps(a) for a in sink)
         lines.append(f"sink s {{ type = pipe  command = [{argv}]  per = route  format = json  queue = 1000000 }}")
         lines.append(f'route r {{ conversation = "*"  to = s  direction = {direction} }}')
+    # A fresh spool for every daemon run: events left by an earlier scenario must not be replayed.
+    spool = tempfile.mkdtemp(prefix="spool-", dir=ctx.work)
+    lines.append(f'spool {{ dir = "{spool}" }}')
     lines.append("log { level = warning }")
     path = os.path.join(ctx.work, name)
     with open(path, "w") as f:
