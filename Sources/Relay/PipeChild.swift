@@ -75,11 +75,16 @@ final class PipeChild {
     }
 
     var queued: Int { queue.count }
+    /// When the child last had something to do (a delivery, an output line).
+    private(set) var lastActivity = Deadline(nanoseconds: 0)
+    /// Whether it has nothing queued, nothing unread and is running (so it may be stopped as idle).
+    var isIdle: Bool { phase == .running && queue.isEmpty && unread.isEmpty }
 
     /// Queues one delivery (the runner in front bounds how many) and writes what the child can
     /// take; `done(.delivered)` once the child has read the line.
     func enqueue(_ d: Delivery, _ done: @escaping Done) {
         guard phase != .stopping && phase != .stopped else { return }
+        lastActivity = loop.now
         queue.append((d, done))
         pump()
     }
@@ -169,6 +174,7 @@ final class PipeChild {
         }
         process = child
         startedAt = loop.now
+        lastActivity = loop.now
         phase = .running
         let writer = FDWriter(fd: child.stdinFD, loop: loop)
         writer.onDrain = { [weak self] in self?.pump() }
@@ -198,6 +204,7 @@ final class PipeChild {
             badLines += 1
             log.warn("line from child dropped: too long", [("bytes", String(n)), ("limit", String(options.maxLineBytes))])
         case .line(let raw):
+            lastActivity = loop.now
             trimRead()   // an answer means the child has read something
             var bytes = Array(raw)
             if bytes.last == 0x0D { bytes.removeLast() }

@@ -15,7 +15,11 @@ public final class PipeSink: Sink {
     private weak var host: SinkHost?
     private var options: PipeChild.Options
     private var children: [String: PipeChild] = [:]
+    /// Idle children being stopped (no longer in `children`: a new event starts a new child).
+    private var retiring: [ObjectIdentifier: PipeChild] = [:]
     private var stopped = false
+    private var sweepTimer: TimerID?
+    private let idleTimeoutMs: Int
 
     /// Creates the sink; children start on their first delivery. `hiddenEnvironment` names
     /// variables that must not reach children (tokens and secrets the daemon was given).
@@ -37,6 +41,8 @@ public final class PipeSink: Sink {
         }
         env.append("MOJO_BRIDGE_SINK=\(settings.name)")
         env.append(contentsOf: pipe.environment)
+        let idle = pipe.idleTimeout.components
+        idleTimeoutMs = Int(idle.seconds) * 1000 + Int(idle.attoseconds / 1_000_000_000_000_000)
         let grace = pipe.stopGrace.components
         options = PipeChild.Options(sink: settings.name, argv: pipe.command, environment: env, directory: pipe.directory,
                                     queueLimit: settings.queue,
@@ -81,10 +87,31 @@ public final class PipeSink: Sink {
                               loop: loop, reaper: reaper, log: childLog, host: host)
         children[key] = child
         child.enqueue(delivery, done)
+        if perConversation { scheduleSweep() }
+    }
+
+    /// Stops per-conversation children idle for `idle_timeout` (checked every tenth of it).
+    private func scheduleSweep() {
+        guard sweepTimer == nil, idleTimeoutMs > 0, !stopped else { return }
+        sweepTimer = loop.schedule(afterMilliseconds: max(1000, idleTimeoutMs / 10)) { [weak self] in
+            guard let self else { return }
+            self.sweepTimer = nil
+            let now = self.loop.now
+            for (key, child) in self.children where child.boundConversation != nil && child.isIdle
+                && now.nanoseconds &- child.lastActivity.nanoseconds >= UInt64(self.idleTimeoutMs) * 1_000_000 {
+                self.children.removeValue(forKey: key)
+                let id = ObjectIdentifier(child)
+                self.retiring[id] = child
+                self.log.info("pipe child idle; stopping it", [("conversation", child.boundConversation ?? ""), ("idle_timeout_ms", String(self.idleTimeoutMs))])
+                child.stop { [weak self] in self?.retiring[id] = nil }
+            }
+            if !self.children.isEmpty { self.scheduleSweep() }
+        }
     }
 
     public func stop(graceMs: Int, _ done: @escaping () -> Void) {
         stopped = true
+        if let sweepTimer { loop.cancel(sweepTimer) }
         var remaining = children.count
         if remaining == 0 { return done() }
         for (_, child) in children {

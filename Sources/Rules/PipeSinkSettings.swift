@@ -23,8 +23,11 @@ public struct PipeSinkSettings: Sendable, Equatable {
     public var directory: String?
     /// `stop_grace`: how long a child may take to exit after its stdin closes and SIGTERM, before SIGKILL.
     public var stopGrace: Duration = .seconds(5)
+    /// `idle_timeout`: a per-conversation child with nothing to do for this long is stopped (it
+    /// starts again with the conversation's next event); `0s` keeps children forever. Default 10m.
+    public var idleTimeout: Duration = .seconds(600)
 
-    static let keys = ["command", "per", "format", "env", "dir", "stop_grace"]
+    static let keys = ["command", "per", "format", "env", "dir", "stop_grace", "idle_timeout"]
 
     /// Settings built in code (the `pipe` subcommand).
     public init(command: [String], per: Per, format: Format, environment: [String] = [], directory: String? = nil,
@@ -56,6 +59,7 @@ public struct PipeSinkSettings: Sendable, Equatable {
         settings.environment = env
         settings.directory = reader.path("dir", mustBeReadable: false)
         settings.stopGrace = reader.duration("stop_grace", default: .seconds(5))
+        settings.idleTimeout = reader.duration("idle_timeout", default: .seconds(600))
         return settings
     }
 }

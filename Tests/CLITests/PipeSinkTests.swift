@@ -122,6 +122,24 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    @Test func anIdleConversationChildIsStoppedAndComesBackWithTheNextEvent() throws {
+        let c = try world.newConversation()
+        let d = try Daemon(rules: """
+            sink s { type = pipe  command = ["\(Scripts.autoresponder)"]  format = text  idle_timeout = 300ms }
+            route r { conversation = ["\(c)"]  to = s }
+            """)
+        var since = try world.latestEventSeq()
+        try world.post("one", to: c)
+        #expect(try replies(since: since, in: c).count == 1)
+        #expect(d.process.waitForStderr("pipe child idle; stopping it"), "\(d.process.stderr)")
+        #expect(d.process.waitForStderr("pipe child stopped"))
+        since = try world.latestEventSeq()
+        try world.post("two", to: c)
+        #expect(try replies(since: since, in: c) == ["Thanks, Alice Example! You said: two"])
+        #expect(d.process.stderr.components(separatedBy: "pipe child started").count - 1 == 2)
+        #expect(d.stop() == 0)
+    }
+
     @Test func aChildIgnoringSigtermIsKilledAfterTheGracePeriod() throws {
         let c = try world.newConversation()
         let dir = try RepoPaths.temporaryDirectory("mojo-stubborn")
