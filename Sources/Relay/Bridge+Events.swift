@@ -32,7 +32,8 @@ extension Bridge {
             return
         }
         let id = ids.next(tenant: tenant, type: name, data: data)
-        var event = Self.routableEvent(tenant: tenant, type: name, fields: fields, selfUserId: session.selfUserId, eventId: id)
+        var event = RoutableEvent(tenant: tenant, type: name, fields: fields, direction: .toSink,
+                                  selfUserId: session.selfUserId, eventId: id)
         var hasTree = data.isEmpty
         func withTree() -> RoutableEvent {
             if !hasTree { event.data = (try? JSONValue(parsing: data)) ?? .null; hasTree = true }
@@ -93,26 +94,8 @@ extension Bridge {
         }
     }
 
-    /// The string members ``routableEvent(tenant:type:fields:selfUserId:eventId:)`` needs, in its order.
-    static let routingFields = JSONStringPaths([
-        ["message", "conversationId"], ["conversationId"],
-        ["message", "senderId"], ["userId"], ["senderId"],
-        ["message", "type"], ["type"],
-        ["message", "content"], ["content"],
-        ["message", "sender", "name"],
-        ["message", "createdAt"], ["readAt"], ["timestamp"], ["lastSeen"],
-    ])
-
-    /// The event `RoutableEvent(tenant:type:payload:direction:selfUserId:eventId:)` builds from the
-    /// payload, from the ``routingFields`` strings instead (empty: no payload), `data` not set.
-    /// The fallbacks are the same, in the same order (a test compares the two).
-    static func routableEvent(tenant: String, type: String, fields: [String?], selfUserId: String?, eventId: String) -> RoutableEvent {
-        let f: (Int) -> String? = { fields.isEmpty ? nil : fields[$0] }
-        return RoutableEvent(tenant: tenant, type: type, conversationId: f(0) ?? f(1), senderId: f(2) ?? f(3) ?? f(4),
-                             messageType: f(5) ?? (type == "message:send" ? f(6) ?? "TEXT" : nil), content: f(7) ?? f(8),
-                             senderName: f(9), createdAt: f(10) ?? f(11) ?? f(12) ?? f(13), data: .null,
-                             direction: .toSink, selfUserId: selfUserId, eventId: eventId)
-    }
+    /// The routing fields, read from the payload bytes in one validating pass.
+    static let routingFields = JSONStringPaths(RoutableEvent.routingFieldPaths)
 
     /// What a sink receives: the envelope with the server's bytes spliced in unchanged, or the
     /// route's template rendered for the sink.

@@ -67,20 +67,42 @@ public struct RoutableEvent: Sendable, Equatable {
         return .success(event)
     }
 
-    /// An event from its seed name and payload, with the routing fields pulled out of the payload
-    /// (`message.conversationId` or `conversationId`, the sender, type, content, time).
+    /// The payload members routing reads, in the order ``init(tenant:type:fields:data:direction:selfUserId:eventId:sourceSink:)``
+    /// takes them. The relay reads exactly these straight from the payload bytes (no tree).
+    public static let routingFieldPaths: [[String]] = [
+        ["message", "conversationId"], ["conversationId"],
+        ["message", "senderId"], ["userId"], ["senderId"],
+        ["message", "type"], ["type"],
+        ["message", "content"], ["content"],
+        ["message", "sender", "name"],
+        ["message", "createdAt"], ["readAt"], ["timestamp"], ["lastSeen"],
+    ]
+
+    /// An event from its seed name and the string values found at ``routingFieldPaths`` (empty:
+    /// no payload): `message.conversationId` or `conversationId`, the sender, type, content, time.
+    public init(tenant: String, type: String, fields: [String?], data: JSONValue = .null, direction: Direction,
+                selfUserId: String?, eventId: String? = nil, sourceSink: String? = nil) {
+        self.init(tenant: tenant, type: type, data: data, direction: direction, selfUserId: selfUserId, eventId: eventId,
+                  sourceSink: sourceSink)
+        let f: (Int) -> String? = { fields.count > $0 ? fields[$0] : nil }
+        conversationId = f(0) ?? f(1)
+        senderId = f(2) ?? f(3) ?? f(4)
+        messageType = f(5) ?? (type == "message:send" ? f(6) ?? "TEXT" : nil)
+        content = f(7) ?? f(8)
+        senderName = f(9)
+        createdAt = f(10) ?? f(11) ?? f(12) ?? f(13)
+    }
+
+    /// An event from its seed name and parsed payload, the routing fields read from the tree.
     public init(tenant: String, type: String, payload data: JSONValue, direction: Direction, selfUserId: String?,
                 eventId: String? = nil, sourceSink: String? = nil) {
-        self.init(tenant: tenant, type: type, data: data, direction: direction, selfUserId: selfUserId, eventId: eventId)
-        self.sourceSink = sourceSink
-        let message = data["message"]
-        conversationId = message?["conversationId"]?.stringValue ?? data["conversationId"]?.stringValue
-        senderId = message?["senderId"]?.stringValue ?? data["userId"]?.stringValue ?? data["senderId"]?.stringValue
-        messageType = message?["type"]?.stringValue ?? (type == "message:send" ? data["type"]?.stringValue ?? "TEXT" : nil)
-        content = message?["content"]?.stringValue ?? data["content"]?.stringValue
-        senderName = message?["sender"]?["name"]?.stringValue
-        createdAt = message?["createdAt"]?.stringValue ?? data["readAt"]?.stringValue
-            ?? data["timestamp"]?.stringValue ?? data["lastSeen"]?.stringValue
+        let fields = Self.routingFieldPaths.map { path -> String? in
+            var value: JSONValue? = data
+            for key in path { value = value?[key] }
+            return value?.stringValue
+        }
+        self.init(tenant: tenant, type: type, fields: fields, data: data, direction: direction, selfUserId: selfUserId,
+                  eventId: eventId, sourceSink: sourceSink)
     }
 
     /// The event in the shared vocabulary: `id` (when known), `type`, `timestamp` (when known),

@@ -109,12 +109,7 @@ extension ByteStream {
 
     /// Sends buffered bytes until the socket would block or the buffer is empty.
     func flush() {
-        // Bounded per event for fairness: level-triggered EPOLLOUT brings us back.
-        for _ in 0..<16 where !writeBuffer.isEmpty {
-            guard let written = writeBuffer.withUnreadBytes({ writeSome($0) }) else { return }
-            if written == 0 { break }
-            writeBuffer.consume(written)
-        }
+        guard writeBuffer.drain({ writeSome($0) }) else { return }
         guard state == .open || state == .closing else { return }
         if writeBuffer.isEmpty {
             if aboveHighWaterMark {

@@ -226,11 +226,7 @@ public final class ServerConnection {
     }
 
     private func flush() {
-        for _ in 0..<16 where !writeBuffer.isEmpty {
-            guard let written = writeBuffer.withUnreadBytes({ writeSome($0) }) else { return }
-            if written == 0 { break }
-            writeBuffer.consume(written)
-        }
+        guard writeBuffer.drain({ writeSome($0) }) else { return }
         guard state == .open || state == .flushing else { return }
         if writeBuffer.isEmpty {
             if aboveHighWaterMark {

@@ -39,6 +39,18 @@ struct WriteBuffer {
         }
     }
 
+    /// Hands the unread bytes to `write` (bytes written, 0 when the descriptor would block, nil
+    /// after an error it has reported) until it is empty or blocks, at most `rounds` times: bounded
+    /// per event for fairness; level-triggered EPOLLOUT brings the caller back. False on error.
+    mutating func drain(rounds: Int = 16, _ write: (UnsafeRawBufferPointer) -> Int?) -> Bool {
+        for _ in 0..<rounds where !isEmpty {
+            guard let written = withUnreadBytes(write) else { return false }
+            if written == 0 { break }
+            consume(written)
+        }
+        return true
+    }
+
     /// Drops all bytes and frees the storage.
     mutating func reset() {
         storage = []

@@ -21,14 +21,14 @@ import Testing
     func sameFieldsAsTheParsedPayload(payload: String, type: String) throws {
         let bytes = Array(payload.utf8)
         let fields = try bytes.withUnsafeBytes { raw in Result { () throws(JSONError) in try Bridge.routingFields.strings(in: raw) } }.get()
-        var fast = Bridge.routableEvent(tenant: "o", type: type, fields: fields, selfUserId: "me", eventId: "evt_1")
+        var fast = RoutableEvent(tenant: "o", type: type, fields: fields, direction: .toSink, selfUserId: "me", eventId: "evt_1")
         let parsed = try JSONValue(parsing: bytes)
         fast.data = parsed
         #expect(fast == RoutableEvent(tenant: "o", type: type, payload: parsed, direction: .toSink, selfUserId: "me", eventId: "evt_1"))
     }
 
     @Test func noPayload() {
-        let fast = Bridge.routableEvent(tenant: "o", type: "message:send", fields: [], selfUserId: nil, eventId: "evt_1")
+        let fast = RoutableEvent(tenant: "o", type: "message:send", fields: [], direction: .toSink, selfUserId: nil, eventId: "evt_1")
         #expect(fast == RoutableEvent(tenant: "o", type: "message:send", payload: .null, direction: .toSink, selfUserId: nil, eventId: "evt_1"))
     }
 

@@ -417,8 +417,7 @@ class MojoServer:
                 read_at = iso_now()
             await self.publish_read(user_id, conv["id"], read_at)
 
-        @sio.on("conversation:join")
-        async def conversation_join(sid, data=None, *_):
+        async def join_or_leave(sid, data, join):
             user_id, tenant_id = who(sid)
             cid = conversation_id_of(data)
             conv, err = self.check_member(user_id, tenant_id, cid)
@@ -426,24 +425,19 @@ class MojoServer:
                 await sio.emit("conversation:error",
                                {"error": err, "conversationId": cid}, to=sid)
                 return
-            await sio.enter_room(sid, f"conversation:{conv['id']}")
-            await sio.emit("conversation:joined",
+            room = f"conversation:{conv['id']}"
+            await (sio.enter_room(sid, room) if join else sio.leave_room(sid, room))
+            await sio.emit("conversation:joined" if join else "conversation:left",
                            {"conversationId": conv["id"]}, to=sid)
             await self._notify()
 
+        @sio.on("conversation:join")
+        async def conversation_join(sid, data=None, *_):
+            await join_or_leave(sid, data, join=True)
+
         @sio.on("conversation:leave")
         async def conversation_leave(sid, data=None, *_):
-            user_id, tenant_id = who(sid)
-            cid = conversation_id_of(data)
-            conv, err = self.check_member(user_id, tenant_id, cid)
-            if err:
-                await sio.emit("conversation:error",
-                               {"error": err, "conversationId": cid}, to=sid)
-                return
-            await sio.leave_room(sid, f"conversation:{conv['id']}")
-            await sio.emit("conversation:left",
-                           {"conversationId": conv["id"]}, to=sid)
-            await self._notify()
+            await join_or_leave(sid, data, join=False)
 
         @sio.on("presence:get")
         async def presence_get(sid, *_):
