@@ -24,8 +24,8 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_spool_dead", help: "Dead letters", labels: l) { Double(spool.deadCount) }
             try? m.callbackGauge("mojo_bridge_spool_bytes", help: "Bytes in the spool", labels: l) { Double(spool.bytes) }
             try? m.callbackGauge("mojo_bridge_spool_oldest_age_seconds", help: "Age of the oldest pending event", labels: l) {
-                guard let first = spool.orderedIDs.first(where: { spool.items[$0]?.dead == false }),
-                      let item = spool.items[first] else { return 0 }
+                guard let first = spool.orderedSeqs.first(where: { spool.item($0)?.dead == false }),
+                      let item = spool.item(first) else { return 0 }
                 return Double(now - item.enqueuedAtMs) / 1000
             }
             try? m.callbackGauge("mojo_bridge_sink_disabled", help: "1 when the sink was disabled (HTTP 410)", labels: l) { runner.disabled ? 1 : 0 }
@@ -57,22 +57,26 @@ extension Bridge {
         c.increment()
     }
 
-    /// Hooks a runner's outcomes into the counters and the latency histogram.
+    /// Hooks a runner's outcomes into the counters and the latency histogram (the series are
+    /// looked up once here, not per delivery).
     func instrument(_ runner: SinkRunner) {
         let name = runner.name
         let histogram = try? metrics.histogram("mojo_bridge_delivery_latency_seconds",
                                                help: "From spooling an event to its acceptance by the sink", labels: [("sink", name)])
-        runner.onOutcome = { [weak self] outcome, latencyMs in
-            let label: String
+        func outcomes(_ label: String) -> Counter? {
+            try? metrics.counter("mojo_bridge_deliveries_total", help: "Delivery attempts by outcome",
+                                 labels: [("sink", name), ("outcome", label)])
+        }
+        let delivered = outcomes("delivered"), retry = outcomes("retry"), dead = outcomes("dead"), disabled = outcomes("disabled")
+        runner.onOutcome = { outcome, latencyMs in
             switch outcome {
             case .delivered:
-                label = "delivered"
+                delivered?.increment()
                 if let latencyMs { histogram?.observe(Double(latencyMs) / 1000) }
-            case .retry: label = "retry"
-            case .failed: label = "dead"
-            case .disabled: label = "disabled"
+            case .retry: retry?.increment()
+            case .failed: dead?.increment()
+            case .disabled: disabled?.increment()
             }
-            self?.count("mojo_bridge_deliveries_total", "Delivery attempts by outcome", [("sink", name), ("outcome", label)])
         }
     }
 }

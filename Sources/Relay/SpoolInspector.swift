@@ -45,9 +45,9 @@ public final class SpoolInspector {
     public func entries(sink: String? = nil) -> [Entry] {
         var out: [Entry] = []
         for (name, spool) in spools where sink == nil || sink == name {
-            for id in spool.orderedIDs {
-                guard let item = spool.items[id] else { continue }
-                out.append(Entry(sink: name, id: id, dead: item.dead, attempts: Int(item.attempts), nextAtMs: item.nextAtMs,
+            for seq in spool.orderedSeqs {
+                guard let item = spool.item(seq) else { continue }
+                out.append(Entry(sink: name, id: item.id, dead: item.dead, attempts: Int(item.attempts), nextAtMs: item.nextAtMs,
                                  enqueuedAtMs: item.enqueuedAtMs, type: item.type, conversation: item.conversation,
                                  lastError: item.lastError))
             }
@@ -65,7 +65,7 @@ public final class SpoolInspector {
         var n = 0
         let now = Timestamp.nowUnixMilliseconds()
         for (name, spool) in spools where sink == nil || sink == name {
-            for id in Array(spool.orderedIDs) where spool.items[id]?.dead == true && (ids.isEmpty || ids.contains(id)) {
+            for id in spool.orderedIDs where spool.item(id: id)?.dead == true && (ids.isEmpty || ids.contains(id)) {
                 try spool.revive(id, nowMs: now)
                 n += 1
             }
@@ -79,7 +79,7 @@ public final class SpoolInspector {
         var n = 0
         let now = Timestamp.nowUnixMilliseconds()
         for (name, spool) in spools where sink == nil || sink == name {
-            for id in Array(spool.orderedIDs) where ids.isEmpty ? (pending || spool.items[id]?.dead == true) : ids.contains(id) {
+            for id in spool.orderedIDs where ids.isEmpty ? (pending || spool.item(id: id)?.dead == true) : ids.contains(id) {
                 try spool.remove(id, nowMs: now)
                 n += 1
             }

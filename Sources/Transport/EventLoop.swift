@@ -26,6 +26,9 @@ public final class EventLoop {
     private var registrations: [UInt64: Registration] = [:]
     private var nextToken: UInt64 = 1
     private var stopRequested = false
+    /// Work deferred to the end of the current turn (`atEndOfTurn`).
+    private var endOfTurn: [() -> Void] = []
+    private var endOfTurnSpare: [() -> Void] = []
     /// Signal handlers and their signalfd (see `EventLoop+Signals.swift`).
     var signals = SignalState()
     /// `SSL_CTX` objects shared by streams with the same TLS configuration.
@@ -90,6 +93,23 @@ public final class EventLoop {
                 if stopRequested { break }
                 dispatch(events[index])
             }
+            runEndOfTurn()
+        }
+    }
+
+    /// Runs `body` once the callbacks of this turn (the ready descriptors, or the due timers)
+    /// have run, before the loop waits again: the place to batch work that many callbacks of one
+    /// turn produce (one `write(2)` for many lines). Work deferred while these run also runs in
+    /// this turn, so a body must not keep deferring itself.
+    public func atEndOfTurn(_ body: @escaping () -> Void) {
+        endOfTurn.append(body)
+    }
+
+    private func runEndOfTurn() {
+        while !endOfTurn.isEmpty && !stopRequested {
+            swap(&endOfTurn, &endOfTurnSpare)
+            for body in endOfTurnSpare { body() }
+            endOfTurnSpare.removeAll(keepingCapacity: true)
         }
     }
 
@@ -170,5 +190,6 @@ public final class EventLoop {
         while !stopRequested, let body = timers.popDue(now: limit) {
             body()
         }
+        runEndOfTurn()
     }
 }

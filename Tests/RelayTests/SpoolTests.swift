@@ -68,8 +68,8 @@ import Transport
         }
         let s = try SinkSpool(directory: dir, sink: "hooks", maxBytes: 1 << 20, log: log)
         #expect(Array(s.orderedIDs) == ["e2", "e3", "e4"])
-        #expect(s.items["e2"]?.attempts == 2 && s.items["e2"]?.nextAtMs == 500)
-        #expect(s.items["e3"]?.dead == true && s.items["e3"]?.lastError == "HTTP 400")
+        #expect(s.item(id: "e2")?.attempts == 2 && s.item(id: "e2")?.nextAtMs == 500)
+        #expect(s.item(id: "e3")?.dead == true && s.item(id: "e3")?.lastError == "HTTP 400")
         #expect(try s.delivery("e4")?.payload == Array("{\"n\":4}".utf8))
         #expect(s.corruptRecords == 0)
     }

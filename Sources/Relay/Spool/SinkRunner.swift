@@ -14,20 +14,30 @@ final class SinkRunner {
     private let whenFull: SinkSettings.WhenFull
     private let nowMs: () -> Int64
     /// One conversation's live events in spool order: the first `started` after `head` are in
-    /// flight. A lane is in `ready` when it may start its next event now.
+    /// flight. A lane is in `ready` when it may start its next event now. Lanes live in an array
+    /// and are named by their index (reused once a lane is empty), so the hot path hashes no
+    /// strings; `laneOf` finds a conversation's lane when an event arrives.
     private struct Lane {
-        var ids: [String] = []
+        var key: LaneKey
+        var seqs: [Int] = []
         var head = 0
         var started = 0
         var queued = false
-        var next: String? { head + started < ids.count ? ids[head + started] : nil }
-        var isEmpty: Bool { head >= ids.count }
+        var retryTimer: TimerID?
+        var next: Int? { head + started < seqs.count ? seqs[head + started] : nil }
+        var isEmpty: Bool { head >= seqs.count }
+        var isIdle: Bool { isEmpty && started == 0 && !queued && retryTimer == nil }
     }
-    private var lanes: [String: Lane] = [:]
-    private var ready: [String] = []
+    private struct LaneKey: Hashable {
+        var tenant: String
+        var conversation: String
+    }
+    private var lanes: [Lane] = []
+    private var freeLanes: [Int] = []
+    private var laneOf: [LaneKey: Int] = [:]
+    private var ready: [Int] = []
     private var readyHead = 0
     private var inFlightCount = 0
-    private var retryTimers: [String: TimerID] = [:]
     private var pumpScheduled = false
     private var random = SystemRandomNumberGenerator()
     private(set) var disabled = false
@@ -48,51 +58,77 @@ final class SinkRunner {
         self.schedule = settings.retry.map { Int($0.components.seconds) * 1000 + Int($0.components.attoseconds / 1_000_000_000_000_000) }
         self.whenFull = settings.whenFull
         self.nowMs = nowMs
-        for id in spool.orderedIDs {
-            guard let item = spool.items[id], !item.dead else { continue }
-            lanes[Self.key(item), default: Lane()].ids.append(id)
+        var touched: [Int] = []
+        for seq in spool.orderedSeqs {
+            guard let item = spool.item(seq), !item.dead else { continue }
+            let lane = lane(for: item)
+            if lanes[lane].seqs.isEmpty { touched.append(lane) }
+            lanes[lane].seqs.append(seq)
         }
-        for key in lanes.keys { markReady(key) }
-        if !ready.isEmpty || !retryTimers.isEmpty { schedulePump() }
+        for lane in touched { markReady(lane) }
+        if !ready.isEmpty { schedulePump() }
     }
 
-    private static func key(_ item: SinkSpool.Item) -> String { item.tenant + "\u{0}" + item.conversation }
+    /// The lane of an item's conversation, created when it has none.
+    private func lane(for item: SinkSpool.Item) -> Int {
+        lane(tenant: item.tenant, conversation: item.conversation)
+    }
+
+    private func lane(tenant: String, conversation: String) -> Int {
+        let key = LaneKey(tenant: tenant, conversation: conversation)
+        if let index = laneOf[key] { return index }
+        let index: Int
+        if let free = freeLanes.popLast() {
+            index = free
+            lanes[index] = Lane(key: key)
+        } else {
+            index = lanes.count
+            lanes.append(Lane(key: key))
+        }
+        laneOf[key] = index
+        return index
+    }
+
+    /// Forgets a lane with nothing left to do (its index is reused).
+    private func releaseIfIdle(_ lane: Int) {
+        guard lanes[lane].isIdle else { return }
+        laneOf.removeValue(forKey: lanes[lane].key)
+        lanes[lane].seqs = []
+        lanes[lane].head = 0
+        freeLanes.append(lane)
+    }
 
     /// Queues the lane if it may start its next event now, or arms its retry timer.
-    private func markReady(_ key: String) {
-        guard let lane = lanes[key], !lane.queued, let id = lane.next, let item = spool.items[id] else { return }
-        if !sink.pipelinesConversations && lane.started > 0 { return }
+    private func markReady(_ lane: Int) {
+        guard !lanes[lane].queued, let seq = lanes[lane].next, let item = spool.item(seq) else { return }
+        if !sink.pipelinesConversations && lanes[lane].started > 0 { return }
         let now = nowMs()
         if item.nextAtMs > now {
             // Later events of this conversation wait behind the one being retried.
-            guard retryTimers[key] == nil else { return }
-            retryTimers[key] = loop.schedule(afterMilliseconds: Int(item.nextAtMs - now)) { [weak self] in
-                self?.retryTimers[key] = nil
-                self?.markReady(key)
-                self?.pump()
+            guard lanes[lane].retryTimer == nil else { return }
+            lanes[lane].retryTimer = loop.schedule(afterMilliseconds: Int(item.nextAtMs - now)) { [weak self] in
+                guard let self else { return }
+                self.lanes[lane].retryTimer = nil
+                self.markReady(lane)
+                self.releaseIfIdle(lane)
+                self.pump()
             }
             return
         }
-        lanes[key]?.queued = true
-        ready.append(key)
+        lanes[lane].queued = true
+        ready.append(lane)
     }
 
-    private func removeFromLane(_ id: String, key: String) {
-        guard var lane = lanes[key] else { return }
-        if lane.head < lane.ids.count, lane.ids[lane.head] == id {
-            lane.head += 1
-        } else if let i = lane.ids[lane.head...].firstIndex(of: id) {
-            lane.ids.remove(at: i)
+    private func removeFromLane(_ seq: Int, lane: Int) {
+        if lanes[lane].head < lanes[lane].seqs.count, lanes[lane].seqs[lanes[lane].head] == seq {
+            lanes[lane].head += 1
+        } else if let i = lanes[lane].seqs[lanes[lane].head...].firstIndex(of: seq) {
+            lanes[lane].seqs.remove(at: i)
         }
-        if lane.isEmpty && lane.started == 0 && !lane.queued {
-            lanes.removeValue(forKey: key)
-            return
+        if lanes[lane].head > 64 && lanes[lane].head * 2 > lanes[lane].seqs.count {
+            lanes[lane].seqs.removeFirst(lanes[lane].head)
+            lanes[lane].head = 0
         }
-        if lane.head > 64 && lane.head * 2 > lane.ids.count {
-            lane.ids.removeFirst(lane.head)
-            lane.head = 0
-        }
-        lanes[key] = lane
     }
 
     /// Spools one event and starts delivering it when its turn comes.
@@ -100,14 +136,19 @@ final class SinkRunner {
         guard !stopping else { return }
         do {
             // The same event again (a replay) is spooled once and queued once.
-            guard spool.items[d.eventId] == nil else { return }
-            if try spool.enqueue(d, nowMs: nowMs()) { return added(d) }
-            if whenFull == .drop_oldest, let oldest = oldestNotInFlight(), let item = spool.items[oldest] {
-                removeFromLane(oldest, key: Self.key(item))
+            switch try spool.admit(d, nowMs: nowMs()) {
+            case .added(let seq): return added(seq, d)
+            case .duplicate: return
+            case .full: break
+            }
+            if whenFull == .drop_oldest, let (oldest, lane) = oldestNotInFlight() {
+                let dropped = spool.item(oldest)?.id ?? ""
+                removeFromLane(oldest, lane: lane)
                 try spool.remove(oldest, nowMs: nowMs())
+                releaseIfIdle(lane)
                 refused += 1
-                log.warn("spool full: dropped the oldest event", [("dropped_id", oldest), ("spool_bytes", String(spool.bytes))])
-                if try spool.enqueue(d, nowMs: nowMs()) { return added(d) }
+                log.warn("spool full: dropped the oldest event", [("dropped_id", dropped), ("spool_bytes", String(spool.bytes))])
+                if case .added(let seq) = try spool.admit(d, nowMs: nowMs()) { return added(seq, d) }
             }
             refused += 1
             onRefused?()
@@ -120,17 +161,18 @@ final class SinkRunner {
         }
     }
 
-    private func added(_ d: Delivery) {
-        let key = d.tenant + "\u{0}" + (d.conversationId ?? "")
-        lanes[key, default: Lane()].ids.append(d.eventId)
-        markReady(key)
+    private func added(_ seq: Int, _ d: Delivery) {
+        let lane = lane(tenant: d.tenant, conversation: d.conversationId ?? "")
+        lanes[lane].seqs.append(seq)
+        markReady(lane)
         schedulePump()
     }
 
-    private func oldestNotInFlight() -> String? {
-        for id in spool.orderedIDs {
-            guard let item = spool.items[id], let lane = lanes[Self.key(item)] else { continue }
-            if let i = lane.ids[lane.head...].firstIndex(of: id), i >= lane.head + lane.started { return id }
+    private func oldestNotInFlight() -> (seq: Int, lane: Int)? {
+        for seq in spool.orderedSeqs {
+            guard let item = spool.item(seq), let lane = laneOf[LaneKey(tenant: item.tenant, conversation: item.conversation)] else { continue }
+            let l = lanes[lane]
+            if let i = l.seqs[l.head...].firstIndex(of: seq), i >= l.head + l.started { return (seq, lane) }
         }
         return nil
     }
@@ -140,13 +182,13 @@ final class SinkRunner {
     func retryDead(_ ids: [String]) -> Int {
         var n = 0
         let now = nowMs()
-        for id in Array(spool.orderedIDs) where spool.items[id]?.dead == true && (ids.isEmpty || ids.contains(id)) {
-            do { try spool.revive(id, nowMs: now) } catch { continue }
-            if let item = spool.items[id] {
-                let key = Self.key(item)
-                lanes[key, default: Lane()].ids.append(id)
-                markReady(key)
-            }
+        let wanted = Set(ids)
+        for seq in Array(spool.orderedSeqs) {
+            guard let item = spool.item(seq), item.dead, wanted.isEmpty || wanted.contains(item.id) else { continue }
+            do { try spool.revive(seq, nowMs: now) } catch { continue }
+            let lane = lane(for: item)
+            lanes[lane].seqs.append(seq)
+            markReady(lane)
             n += 1
         }
         disabled = false
@@ -175,32 +217,30 @@ final class SinkRunner {
         let now = nowMs()
         spool.syncIfDirty(nowMs: now)
         while inFlightCount < sink.capacity && readyHead < ready.count {
-            let key = ready[readyHead]
+            let lane = ready[readyHead]
             readyHead += 1
-            guard var lane = lanes[key] else { continue }
-            lane.queued = false
-            guard let id = lane.next, let item = spool.items[id] else {
-                if lane.isEmpty && lane.started == 0 { lanes.removeValue(forKey: key) } else { lanes[key] = lane }
+            lanes[lane].queued = false
+            guard let seq = lanes[lane].next, let item = spool.item(seq) else {
+                releaseIfIdle(lane)
                 continue
             }
             let delivery: Delivery
             do {
-                guard let d = try spool.delivery(id) else { lanes[key] = lane; continue }
+                guard let d = try spool.delivery(seq) else { continue }
                 delivery = d
             } catch {
-                lanes[key] = lane
-                log.error("spool read failed; event dead-lettered", [("id", id), ("error", error.description)])
-                try? spool.deadLetter(id, reason: "spool read failed: \(error.description)", nowMs: now)
-                removeFromLane(id, key: key)
-                markReady(key)
+                log.error("spool read failed; event dead-lettered", [("id", item.id), ("error", error.description)])
+                try? spool.deadLetter(seq, reason: "spool read failed: \(error.description)", nowMs: now)
+                removeFromLane(seq, lane: lane)
+                markReady(lane)
+                releaseIfIdle(lane)
                 continue
             }
-            lane.started += 1
-            lanes[key] = lane
+            lanes[lane].started += 1
             inFlightCount += 1
             let enqueued = item.enqueuedAtMs
-            sink.deliver(delivery) { [weak self] outcome in self?.finished(id, key: key, enqueuedAtMs: enqueued, outcome) }
-            markReady(key)   // a pipe takes the conversation's next event at once
+            sink.deliver(delivery) { [weak self] outcome in self?.finished(seq, lane: lane, enqueuedAtMs: enqueued, outcome) }
+            markReady(lane)   // a pipe takes the conversation's next event at once
         }
         if readyHead > 256 && readyHead * 2 > ready.count {
             ready.removeFirst(readyHead)
@@ -211,22 +251,23 @@ final class SinkRunner {
         }
     }
 
-    private func finished(_ id: String, key: String, enqueuedAtMs: Int64, _ outcome: DeliveryOutcome) {
+    private func finished(_ seq: Int, lane: Int, enqueuedAtMs: Int64, _ outcome: DeliveryOutcome) {
         inFlightCount -= 1
-        lanes[key]?.started -= 1
+        lanes[lane].started -= 1
         let now = nowMs()
         do {
             switch outcome {
             case .delivered:
-                removeFromLane(id, key: key)
-                try spool.remove(id, nowMs: now)
+                removeFromLane(seq, lane: lane)
+                try spool.remove(seq, nowMs: now)
                 delivered += 1
                 onOutcome?(outcome, now - enqueuedAtMs)
             case .retry(let reason, let afterMs):
-                let attempts = (spool.items[id]?.attempts ?? 0) + 1
+                let id = spool.item(seq)?.id ?? ""
+                let attempts = (spool.item(seq)?.attempts ?? 0) + 1
                 if Int(attempts) >= schedule.count {
-                    removeFromLane(id, key: key)
-                    try spool.deadLetter(id, reason: reason, nowMs: now)
+                    removeFromLane(seq, lane: lane)
+                    try spool.deadLetter(seq, reason: reason, nowMs: now)
                     deadLettered += 1
                     log.error("delivery failed for good; dead-lettered", [("id", id), ("attempts", String(attempts)), ("reason", reason)])
                 } else {
@@ -234,13 +275,14 @@ final class SinkRunner {
                     // ±10% jitter spreads retries of many events (no herd against a recovering receiver).
                     let jitter = base > 0 ? Int.random(in: -(base / 10)...(base / 10), using: &random) : 0
                     let delay = max(base + jitter, afterMs ?? 0)
-                    try spool.scheduleRetry(id, attempts: attempts, nextAtMs: now + Int64(delay), reason: reason, nowMs: now)
+                    try spool.scheduleRetry(seq, attempts: attempts, nextAtMs: now + Int64(delay), reason: reason, nowMs: now)
                     retried += 1
                     log.warn("delivery failed; will retry", [("id", id), ("attempt", String(attempts)), ("retry_in_ms", String(delay)), ("reason", reason)])
                 }
             case .failed(let reason):
-                removeFromLane(id, key: key)
-                try spool.deadLetter(id, reason: reason, nowMs: now)
+                let id = spool.item(seq)?.id ?? ""
+                removeFromLane(seq, lane: lane)
+                try spool.deadLetter(seq, reason: reason, nowMs: now)
                 deadLettered += 1
                 log.error("delivery refused; dead-lettered", [("id", id), ("reason", reason)])
             case .disabled(let reason):
@@ -248,10 +290,11 @@ final class SinkRunner {
                 log.error("sink disabled: the receiver is gone; events stay spooled until the config is reloaded", [("reason", reason)])
             }
         } catch {
-            log.error("spool write failed", [("id", id), ("error", error.description)])
+            log.error("spool write failed", [("id", spool.item(seq)?.id ?? ""), ("error", error.description)])
         }
         if outcome != .delivered { onOutcome?(outcome, nil) }
-        markReady(key)
+        markReady(lane)
+        releaseIfIdle(lane)
         // Not `pump()` here: outcomes arrive from inside a sink's own calls, and starting the
         // next deliveries from there would recurse; once per loop turn is enough.
         schedulePump()
@@ -260,8 +303,10 @@ final class SinkRunner {
     /// Stops delivering; what is in flight or queued stays spooled.
     func stop(graceMs: Int, _ done: @escaping () -> Void) {
         stopping = true
-        for (_, t) in retryTimers { loop.cancel(t) }
-        retryTimers.removeAll()
+        for i in lanes.indices {
+            if let t = lanes[i].retryTimer { loop.cancel(t) }
+            lanes[i].retryTimer = nil
+        }
         spool.syncIfDirty(nowMs: nowMs(), force: true)
         sink.stop(graceMs: graceMs) { [self] in
             spool.syncIfDirty(nowMs: nowMs(), force: true)

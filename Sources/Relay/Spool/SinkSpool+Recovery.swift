@@ -19,7 +19,6 @@ extension SinkSpool {
             let file = try SpoolFile(path: path(of: seq))
             let data = try file.read(offset: 0, count: file.size)
             var found: [Item] = []
-            var ids: [String] = []
             var at = 0
             var goodEnd = 0
             while at < data.count {
@@ -44,7 +43,6 @@ extension SinkSpool {
                     found.append(Item(id: e.id, tenant: e.tenant, conversation: e.conversation, route: e.route, type: e.type,
                                       hops: e.hops, enqueuedAtMs: e.enqueuedAtMs, segment: seq,
                                       payloadOffset: payloadOffset, payloadLength: e.payload.count))
-                    ids.append(e.id)
                 } else {
                     pendingRecords.append(record)
                 }
@@ -52,14 +50,14 @@ extension SinkSpool {
                 goodEnd = at
             }
             if goodEnd < file.size && findMagic(data, from: goodEnd) == nil { try file.truncate(to: goodEnd) }
-            adopt(segment: seq, file: file, items: found, order: ids)
+            adopt(segment: seq, file: file, items: found)
             // State changes apply in file order after their enqueue was seen (an item's records
             // are always written after its enqueue).
             for r in pendingRecords { applyAfterRecovery(r) }
             pendingRecords.removeAll()
         }
         finishRecovery()
-        if corruptRecords > 0 || !items.isEmpty {
+        if corruptRecords > 0 || !isEmpty {
             log.info("spool recovered", [("sink", sink), ("pending", String(pendingCount)), ("dead", String(deadCount)),
                                          ("corrupt_records", String(corruptRecords))])
         }

@@ -27,6 +27,19 @@ final class SinkSpool {
         var nextAtMs: Int64 = 0
         var lastError = ""
         var dead = false
+        /// The payload kept in memory: always for a memory-only queue; for a disk spool while the
+        /// hot cache has room (delivery then does not read it back from disk).
+        var payload: [UInt8]? = nil
+    }
+
+    /// What `admit` did with an event.
+    enum Admission: Equatable {
+        /// Spooled under this sequence number.
+        case added(Int)
+        /// The same event id is spooled already (a replay): nothing written.
+        case duplicate
+        /// Over `maxBytes`: nothing written.
+        case full
     }
 
     /// The sink's spool directory; nil for a memory-only queue (`mojo-bridge pipe`).
@@ -36,9 +49,14 @@ final class SinkSpool {
     let segmentBytes: Int
     let syncIntervalMs: Int
     let log: Logger
-    private(set) var items: [String: Item] = [:]
-    /// Live item ids in the order they were spooled.
-    private(set) var order: [String] = []
+    /// Live items by sequence number: numbers are given in spool order and never reused, so the
+    /// hot path looks items up by an integer rather than by their 36-character event id.
+    private(set) var bySeq: [Int: Item] = [:]
+    /// Event id to sequence number (replays, and the id-based calls of the admin and the CLI).
+    private var seqOf: [String: Int] = [:]
+    private var nextSeq = 1
+    /// Live sequence numbers in spool order.
+    private var order: [Int] = []
     private var orderHead = 0
     private var segments: [Int: (file: SpoolFile, live: Int)] = [:]
     private var current = 0
@@ -46,18 +64,14 @@ final class SinkSpool {
     private var lastSyncMs: Int64 = 0
     /// Records skipped at start-up because they were torn or corrupt.
     private(set) var corruptRecords = 0
-    /// Payloads of a memory-only queue.
-    private var memory: [String: [UInt8]] = [:]
     /// Records written in this loop turn, appended in one `write(2)` by `flush()` (before any
     /// delivery starts, so an event is in the file before its sink sees it).
     private var pending: [UInt8] = []
     /// Where `pending` was expected to land, and the items enqueued in it (their payload offsets
     /// are corrected if the file grew meanwhile).
     private var pendingBase = 0
-    private var pendingIDs: [String] = []
-    /// Payloads spooled by this process, kept (up to `hotLimit` bytes) so delivery does not read
-    /// them back from disk.
-    private var hot: [String: [UInt8]] = [:]
+    private var pendingSeqs: [Int] = []
+    /// Bytes of payload held in memory (`Item.payload`), and the cap for a disk spool.
     private var hotBytes = 0
     private let hotLimit = 16 << 20
 
@@ -95,96 +109,143 @@ final class SinkSpool {
 
     /// Bytes held (on disk, or in memory for a memory-only queue).
     var bytes: Int {
-        directory == nil ? memoryBytes : segments.values.reduce(0) { $0 + $1.file.size } + pending.count
+        directory == nil ? hotBytes : segments.values.reduce(0) { $0 + $1.file.size } + pending.count
     }
-    private var memoryBytes = 0
     /// Items waiting (not dead).
-    var pendingCount: Int { items.values.reduce(0) { $0 + ($1.dead ? 0 : 1) } }
+    var pendingCount: Int { bySeq.values.reduce(0) { $0 + ($1.dead ? 0 : 1) } }
     /// Dead letters.
-    var deadCount: Int { items.values.reduce(0) { $0 + ($1.dead ? 1 : 0) } }
+    var deadCount: Int { bySeq.values.reduce(0) { $0 + ($1.dead ? 1 : 0) } }
+    /// Whether nothing is held.
+    var isEmpty: Bool { bySeq.isEmpty }
 
-    /// Live ids in spool order (pending and dead).
-    var orderedIDs: ArraySlice<String> { order[orderHead...] }
+    /// Live sequence numbers in spool order (pending and dead).
+    var orderedSeqs: ArraySlice<Int> { order[orderHead...] }
+    /// Live event ids in spool order (pending and dead).
+    var orderedIDs: [String] { orderedSeqs.compactMap { bySeq[$0]?.id } }
 
-    /// Appends an event; returns false (and writes nothing) when the spool is over `maxBytes`.
-    func enqueue(_ d: Delivery, nowMs: Int64) throws(IOError) -> Bool {
-        if items[d.eventId] != nil { return true }   // the same event again: already spooled
-        let record = SpoolRecord.enqueue(.init(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "",
-                                               route: d.route, type: d.type, hops: UInt32(d.hops), enqueuedAtMs: nowMs,
-                                               payload: d.payload))
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(d.payload.count + 128)
-        record.encode(into: &encoded)
+    /// The item with sequence number `seq`.
+    func item(_ seq: Int) -> Item? { bySeq[seq] }
+    /// The sequence number of event `id`, if it is spooled.
+    func seq(of id: String) -> Int? { seqOf[id] }
+    /// The item of event `id`.
+    func item(id: String) -> Item? { seqOf[id].flatMap { bySeq[$0] } }
+
+    /// Appends an event unless it is spooled already or the spool is over `maxBytes`.
+    func admit(_ d: Delivery, nowMs: Int64) throws(IOError) -> Admission {
+        if seqOf[d.eventId] != nil { return .duplicate }
+        let conversation = d.conversationId ?? ""
+        let size = SpoolRecord.enqueueSize(id: d.eventId, tenant: d.tenant, conversation: conversation, route: d.route,
+                                           type: d.type, payloadCount: d.payload.count)
         // The record plus room for the record that will retire it.
-        guard bytes + encoded.count + 64 <= maxBytes else { return false }
-        if directory == nil {
-            memory[d.eventId] = d.payload
-            memoryBytes += d.payload.count
-        } else if hotBytes + d.payload.count <= hotLimit {
-            hot[d.eventId] = d.payload
+        guard bytes + size + 64 <= maxBytes else { return .full }
+        let end = try append(nowMs: nowMs) { out in
+            SpoolRecord.encodeEnqueue(id: d.eventId, tenant: d.tenant, conversation: conversation, route: d.route, type: d.type,
+                                      hops: UInt32(d.hops), enqueuedAtMs: nowMs, payload: d.payload, into: &out)
+        }
+        var item = Item(id: d.eventId, tenant: d.tenant, conversation: conversation, route: d.route, type: d.type,
+                        hops: UInt32(d.hops), enqueuedAtMs: nowMs, segment: current,
+                        payloadOffset: end - d.payload.count, payloadLength: d.payload.count)
+        if directory == nil || hotBytes + d.payload.count <= hotLimit {
+            item.payload = d.payload
             hotBytes += d.payload.count
         }
-        let start = try write(encoded: encoded, nowMs: nowMs)
-        items[d.eventId] = Item(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "", route: d.route,
-                                type: d.type, hops: UInt32(d.hops), enqueuedAtMs: nowMs, segment: current,
-                                payloadOffset: start.end - d.payload.count, payloadLength: d.payload.count)
+        let seq = nextSeq
+        nextSeq += 1
+        bySeq[seq] = item
+        seqOf[d.eventId] = seq
         segments[current]?.live += 1
-        order.append(d.eventId)
-        if directory != nil { pendingIDs.append(d.eventId) }
-        return true
+        order.append(seq)
+        if directory != nil { pendingSeqs.append(seq) }
+        return .added(seq)
     }
 
-    /// The delivery for a spooled item (its payload read back from disk).
-    func delivery(_ id: String) throws(IOError) -> Delivery? {
-        guard let item = items[id] else { return nil }
+    /// Appends an event; false (nothing written) when the spool is over `maxBytes`. The same
+    /// event again is spooled once.
+    func enqueue(_ d: Delivery, nowMs: Int64) throws(IOError) -> Bool {
+        try admit(d, nowMs: nowMs) != .full
+    }
+
+    /// The delivery for a spooled item (its payload from memory, or read back from disk).
+    func delivery(_ seq: Int) throws(IOError) -> Delivery? {
+        guard let item = bySeq[seq] else { return nil }
         let payload: [UInt8]
-        if directory == nil {
-            payload = memory[id] ?? []
-        } else if let cached = hot[id] {
+        if let cached = item.payload {
             payload = cached
+        } else if directory == nil {
+            payload = []
         } else {
             try flush()
             guard let segment = segments[item.segment] else { return nil }
             payload = try segment.file.read(offset: item.payloadOffset, count: item.payloadLength)
         }
-        return Delivery(eventId: id, tenant: item.tenant, route: item.route, type: item.type,
+        return Delivery(eventId: item.id, tenant: item.tenant, route: item.route, type: item.type,
                         conversationId: item.conversation.isEmpty ? nil : item.conversation, payload: payload, hops: Int(item.hops))
     }
 
+    /// The delivery for event `id`.
+    func delivery(_ id: String) throws(IOError) -> Delivery? {
+        guard let seq = seqOf[id] else { return nil }
+        return try delivery(seq)
+    }
+
     /// The item was delivered (or dropped): it leaves the spool.
-    func remove(_ id: String, nowMs: Int64) throws(IOError) {
-        guard let item = items.removeValue(forKey: id) else { return }
-        if let payload = memory.removeValue(forKey: id) { memoryBytes -= payload.count }
-        if let payload = hot.removeValue(forKey: id) { hotBytes -= payload.count }
-        _ = try write(.done(id: id), nowMs: nowMs)
+    func remove(_ seq: Int, nowMs: Int64) throws(IOError) {
+        guard let item = bySeq.removeValue(forKey: seq) else { return }
+        seqOf.removeValue(forKey: item.id)
+        if let payload = item.payload { hotBytes -= payload.count }
+        try write(.done(id: item.id), nowMs: nowMs)
         release(segment: item.segment)
         compactOrder()
     }
 
+    /// Event `id` leaves the spool.
+    func remove(_ id: String, nowMs: Int64) throws(IOError) {
+        guard let seq = seqOf[id] else { return }
+        try remove(seq, nowMs: nowMs)
+    }
+
     /// A failed attempt: record when to try again.
+    func scheduleRetry(_ seq: Int, attempts: UInt32, nextAtMs: Int64, reason: String, nowMs: Int64) throws(IOError) {
+        guard let id = bySeq[seq]?.id else { return }
+        try write(.retry(id: id, attempts: attempts, nextAtMs: nextAtMs, reason: reason), nowMs: nowMs)
+        bySeq[seq]?.attempts = attempts
+        bySeq[seq]?.nextAtMs = nextAtMs
+        bySeq[seq]?.lastError = reason
+    }
+
+    /// A failed attempt of event `id`.
     func scheduleRetry(_ id: String, attempts: UInt32, nextAtMs: Int64, reason: String, nowMs: Int64) throws(IOError) {
-        guard items[id] != nil else { return }
-        _ = try write(.retry(id: id, attempts: attempts, nextAtMs: nextAtMs, reason: reason), nowMs: nowMs)
-        items[id]?.attempts = attempts
-        items[id]?.nextAtMs = nextAtMs
-        items[id]?.lastError = reason
+        guard let seq = seqOf[id] else { return }
+        try scheduleRetry(seq, attempts: attempts, nextAtMs: nextAtMs, reason: reason, nowMs: nowMs)
     }
 
     /// Gives up on an item: it stays as a dead letter until revived or dropped.
+    func deadLetter(_ seq: Int, reason: String, nowMs: Int64) throws(IOError) {
+        guard let id = bySeq[seq]?.id else { return }
+        try write(.dead(id: id, reason: reason), nowMs: nowMs)
+        bySeq[seq]?.dead = true
+        bySeq[seq]?.lastError = reason
+    }
+
+    /// Gives up on event `id`.
     func deadLetter(_ id: String, reason: String, nowMs: Int64) throws(IOError) {
-        guard items[id] != nil else { return }
-        _ = try write(.dead(id: id, reason: reason), nowMs: nowMs)
-        items[id]?.dead = true
-        items[id]?.lastError = reason
+        guard let seq = seqOf[id] else { return }
+        try deadLetter(seq, reason: reason, nowMs: nowMs)
     }
 
     /// Puts a dead letter back in line.
+    func revive(_ seq: Int, nowMs: Int64) throws(IOError) {
+        guard let item = bySeq[seq], item.dead else { return }
+        try write(.revive(id: item.id), nowMs: nowMs)
+        bySeq[seq]?.dead = false
+        bySeq[seq]?.attempts = 0
+        bySeq[seq]?.nextAtMs = 0
+    }
+
+    /// Puts dead letter `id` back in line.
     func revive(_ id: String, nowMs: Int64) throws(IOError) {
-        guard items[id]?.dead == true else { return }
-        _ = try write(.revive(id: id), nowMs: nowMs)
-        items[id]?.dead = false
-        items[id]?.attempts = 0
-        items[id]?.nextAtMs = 0
+        guard let seq = seqOf[id] else { return }
+        try revive(seq, nowMs: nowMs)
     }
 
     /// Flushes to stable storage if anything was written since the last flush.
@@ -201,23 +262,21 @@ final class SinkSpool {
         }
     }
 
-    private func write(_ record: SpoolRecord, nowMs: Int64) throws(IOError) -> (start: Int, end: Int) {
-        guard directory != nil else { return (0, 0) }
-        var bytes: [UInt8] = []
-        record.encode(into: &bytes)
-        return try write(encoded: bytes, nowMs: nowMs)
+    private func write(_ record: SpoolRecord, nowMs: Int64) throws(IOError) {
+        _ = try append(nowMs: nowMs) { record.encode(into: &$0) }
     }
 
-    private func write(encoded bytes: [UInt8], nowMs: Int64) throws(IOError) -> (start: Int, end: Int) {
-        guard directory != nil else { return (0, 0) }
+    /// Appends one record (written by `encode` into the batch of this loop turn); returns where
+    /// the record ends in the segment file.
+    private func append(nowMs: Int64, _ encode: (inout [UInt8]) -> Void) throws(IOError) -> Int {
+        guard directory != nil else { return 0 }
         if let seg = segments[current], seg.file.size + pending.count >= segmentBytes { try rotate() }
         if pending.count >= 1 << 20 { try flush() }
         guard let file = segments[current]?.file else { throw IOError(errno: 5, function: "spool segment missing") }
         if pending.isEmpty { pendingBase = file.size }
-        let start = pendingBase + pending.count
-        pending.append(contentsOf: bytes)
+        encode(&pending)
         dirty = true
-        return (start, start + bytes.count)
+        return pendingBase + pending.count
     }
 
     deinit { try? flush() }
@@ -227,9 +286,9 @@ final class SinkSpool {
         guard !pending.isEmpty, let file = segments[current]?.file else { return }
         let start = try file.append(pending)
         if start != pendingBase {
-            for id in pendingIDs { items[id]?.payloadOffset += start - pendingBase }
+            for seq in pendingSeqs { bySeq[seq]?.payloadOffset += start - pendingBase }
         }
-        pendingIDs.removeAll(keepingCapacity: true)
+        pendingSeqs.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: pending.capacity <= 4 << 20)
     }
 
@@ -254,7 +313,7 @@ final class SinkSpool {
     }
 
     private func compactOrder() {
-        while orderHead < order.count && items[order[orderHead]] == nil { orderHead += 1 }
+        while orderHead < order.count && bySeq[order[orderHead]] == nil { orderHead += 1 }
         if orderHead > 1024 && orderHead * 2 > order.count {
             order.removeFirst(orderHead)
             orderHead = 0
@@ -262,30 +321,43 @@ final class SinkSpool {
     }
 
     // Recovery (SinkSpool+Recovery.swift) fills these.
-    func adopt(segment: Int, file: SpoolFile, items found: [Item], order ids: [String]) {
+    func adopt(segment: Int, file: SpoolFile, items found: [Item]) {
         segments[segment] = (file, 0)
         current = max(current, segment)
-        for item in found { items[item.id] = item }
-        order.append(contentsOf: ids)
+        for item in found {
+            // The same id spooled twice: the later record wins, at the first one's place.
+            if let seq = seqOf[item.id] {
+                bySeq[seq] = item
+            } else {
+                bySeq[nextSeq] = item
+                seqOf[item.id] = nextSeq
+                order.append(nextSeq)
+                nextSeq += 1
+            }
+        }
     }
 
     func applyAfterRecovery(_ record: SpoolRecord) {
         switch record {
-        case .done(let id): items.removeValue(forKey: id)
+        case .done(let id):
+            if let seq = seqOf.removeValue(forKey: id) { bySeq.removeValue(forKey: seq) }
         case .retry(let id, let attempts, let next, let reason):
-            items[id]?.attempts = attempts; items[id]?.nextAtMs = next; items[id]?.lastError = reason
-        case .dead(let id, let reason): items[id]?.dead = true; items[id]?.lastError = reason
-        case .revive(let id): items[id]?.dead = false; items[id]?.attempts = 0; items[id]?.nextAtMs = 0
+            guard let seq = seqOf[id] else { return }
+            bySeq[seq]?.attempts = attempts; bySeq[seq]?.nextAtMs = next; bySeq[seq]?.lastError = reason
+        case .dead(let id, let reason):
+            guard let seq = seqOf[id] else { return }
+            bySeq[seq]?.dead = true; bySeq[seq]?.lastError = reason
+        case .revive(let id):
+            guard let seq = seqOf[id] else { return }
+            bySeq[seq]?.dead = false; bySeq[seq]?.attempts = 0; bySeq[seq]?.nextAtMs = 0
         case .enqueue: break
         }
     }
 
     func finishRecovery() {
-        order = order.filter { items[$0] != nil }
-        var seen = Set<String>()
-        order = order.filter { seen.insert($0).inserted }
+        order = order.filter { bySeq[$0] != nil }
         for key in segments.keys { segments[key]?.live = 0 }
-        for item in items.values { segments[item.segment]?.live += 1 }
+        for item in bySeq.values { segments[item.segment]?.live += 1 }
         for (key, seg) in segments where seg.live == 0 && key != current { drop(segment: key) }
     }
 

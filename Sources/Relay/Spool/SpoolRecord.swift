@@ -31,31 +31,70 @@ enum SpoolRecord: Equatable {
     /// Largest record accepted back (a payload of 16 MiB plus fields).
     static let maxBodySize = 17 << 20
 
+    /// Appends the record (header and body) to `out`, with no intermediate buffers.
     func encode(into out: inout [UInt8]) {
-        var body: [UInt8] = []
+        let header = Self.beginRecord(&out)
         switch self {
         case .enqueue(let e):
-            body.append(1)
-            for s in [e.id, e.tenant, e.conversation, e.route, e.type] { Self.put(s, &body) }
-            Self.put(UInt64(e.hops), 4, &body)
-            Self.put(UInt64(bitPattern: e.enqueuedAtMs), 8, &body)
-            body.append(contentsOf: e.payload)
+            Self.encodeEnqueueBody(id: e.id, tenant: e.tenant, conversation: e.conversation, route: e.route, type: e.type,
+                                   hops: e.hops, enqueuedAtMs: e.enqueuedAtMs, payload: e.payload, into: &out)
         case .done(let id):
-            body.append(2); Self.put(id, &body)
+            out.append(2); Self.put(id, &out)
         case .retry(let id, let attempts, let next, let reason):
-            body.append(3); Self.put(id, &body)
-            Self.put(UInt64(attempts), 4, &body)
-            Self.put(UInt64(bitPattern: next), 8, &body)
-            Self.put(reason, &body)
+            out.append(3); Self.put(id, &out)
+            Self.put(UInt64(attempts), 4, &out)
+            Self.put(UInt64(bitPattern: next), 8, &out)
+            Self.put(reason, &out)
         case .dead(let id, let reason):
-            body.append(4); Self.put(id, &body); Self.put(reason, &body)
+            out.append(4); Self.put(id, &out); Self.put(reason, &out)
         case .revive(let id):
-            body.append(5); Self.put(id, &body)
+            out.append(5); Self.put(id, &out)
         }
-        out.append(contentsOf: Self.magic)
-        Self.put(UInt64(body.count), 4, &out)
-        Self.put(UInt64(CRC32C.checksum(body)), 4, &out)
-        out.append(contentsOf: body)
+        Self.endRecord(header, &out)
+    }
+
+    /// Appends an enqueue record built from its fields (the spool's hot path: no `Enqueue` value).
+    static func encodeEnqueue(id: String, tenant: String, conversation: String, route: String, type: String, hops: UInt32,
+                              enqueuedAtMs: Int64, payload: [UInt8], into out: inout [UInt8]) {
+        let header = beginRecord(&out)
+        encodeEnqueueBody(id: id, tenant: tenant, conversation: conversation, route: route, type: type, hops: hops,
+                          enqueuedAtMs: enqueuedAtMs, payload: payload, into: &out)
+        endRecord(header, &out)
+    }
+
+    /// The encoded size of an enqueue record.
+    static func enqueueSize(id: String, tenant: String, conversation: String, route: String, type: String, payloadCount: Int) -> Int {
+        var n = headerSize + 1 + 4 + 8 + payloadCount
+        for s in [id, tenant, conversation, route, type] { n += 2 + min(s.utf8.count, 65_535) }
+        return n
+    }
+
+    private static func encodeEnqueueBody(id: String, tenant: String, conversation: String, route: String, type: String,
+                                          hops: UInt32, enqueuedAtMs: Int64, payload: [UInt8], into out: inout [UInt8]) {
+        out.append(1)
+        put(id, &out); put(tenant, &out); put(conversation, &out); put(route, &out); put(type, &out)
+        put(UInt64(hops), 4, &out)
+        put(UInt64(bitPattern: enqueuedAtMs), 8, &out)
+        out.append(contentsOf: payload)
+    }
+
+    /// Writes the magic and room for the length and checksum; returns where the record starts.
+    private static func beginRecord(_ out: inout [UInt8]) -> Int {
+        let at = out.count
+        out.append(contentsOf: magic)
+        out.append(contentsOf: repeatElement(0, count: 8))
+        return at
+    }
+
+    /// Fills in the length and the CRC-32C of the body written since `beginRecord`.
+    private static func endRecord(_ at: Int, _ out: inout [UInt8]) {
+        let bodyAt = at + headerSize
+        let length = UInt32(out.count - bodyAt)
+        let crc = out.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyAt...])) }
+        for i in 0..<4 {
+            out[at + 4 + i] = UInt8(truncatingIfNeeded: length >> UInt32(8 * i))
+            out[at + 8 + i] = UInt8(truncatingIfNeeded: crc >> UInt32(8 * i))
+        }
     }
 
     /// Decodes a record body (after the header); nil when malformed.
@@ -86,9 +125,14 @@ enum SpoolRecord: Equatable {
     }
 
     private static func put(_ s: String, _ out: inout [UInt8]) {
-        let bytes = Array(s.utf8.prefix(65_535))
-        put(UInt64(bytes.count), 2, &out)
-        out.append(contentsOf: bytes)
+        let n = s.utf8.count
+        if n > 65_535 {
+            put(65_535, 2, &out)
+            out.append(contentsOf: s.utf8.prefix(65_535))
+        } else {
+            put(UInt64(n), 2, &out)
+            out.append(contentsOf: s.utf8)
+        }
     }
 
     private static func put(_ v: UInt64, _ width: Int, _ out: inout [UInt8]) {
