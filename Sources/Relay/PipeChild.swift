@@ -51,6 +51,8 @@ final class PipeChild {
     /// The lines of one `write(2)`, reused.
     private var batch: [UInt8] = []
     private var pumpScheduled = false
+    /// The child's stdin pipe capacity (asked for 1 MiB): a burst goes down in few writes.
+    private var pipeCapacity = 65_536
     private var trimTimer: TimerID?
     private var startedAt = Deadline(nanoseconds: 0)
     private var quickExits = 0
@@ -102,9 +104,9 @@ final class PipeChild {
     /// `write(2)` calls as the pipe allows.
     private func pump() {
         guard phase == .running, let stdin else { return }
-        while stdin.pendingBytes < 65_536 && !stdin.hasFailed && !queue.isEmpty {
+        while stdin.pendingBytes < pipeCapacity && !stdin.hasFailed && !queue.isEmpty {
             batch.removeAll(keepingCapacity: true)
-            while batch.count < 65_536, let (d, done) = queue.popFirst() {
+            while batch.count < pipeCapacity, let (d, done) = queue.popFirst() {
                 batch.append(contentsOf: d.payload)
                 batch.append(0x0A)
                 written += 1
@@ -114,7 +116,7 @@ final class PipeChild {
             }
             stdin.write(batch)
         }
-        if batch.capacity > 1 << 20 { batch = [] }
+        if batch.capacity > 2 * pipeCapacity { batch = [] }
         trimRead()
         watchReading()
     }
@@ -185,6 +187,7 @@ final class PipeChild {
             return scheduleRestart()
         }
         process = child
+        pipeCapacity = child.enlargeStdinPipe(to: 1 << 20)
         startedAt = loop.now
         lastActivity = loop.now
         phase = .running
