@@ -22,6 +22,39 @@ import Testing
         #expect(Deadline.now() >= base.adding(milliseconds: 40))
     }
 
+    @Test func workDeferredToTheEndOfTurnRunsAfterEveryReadyCallbackOfThatTurn() throws {
+        let loop = try EventLoop()
+        var a: [Int32] = [0, 0], b: [Int32] = [0, 0]
+        #expect(pipe(&a) == 0 && pipe(&b) == 0)
+        defer { for fd in a + b { close(fd) } }
+        // Both descriptors are readable before the loop starts: one epoll_wait reports both.
+        #expect(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1)
+        var log: [String] = []
+        var watches: [FDWatch] = []
+        for (name, fd) in [("a", a[0]), ("b", b[0])] {
+            watches.append(try loop.watch(fd: fd, readable: true, writable: false) { _, _, _ in
+                var byte: UInt8 = 0
+                _ = read(fd, &byte, 1)
+                log.append("read " + name)
+                loop.atEndOfTurn {
+                    log.append("end of turn " + name)
+                    // Deferred from deferred work: still this turn, after what was queued before.
+                    if name == "a" { loop.atEndOfTurn { log.append("nested") } }
+                }
+            })
+        }
+        loop.schedule(afterMilliseconds: 20) {
+            log.append("timer")
+            loop.atEndOfTurn {
+                log.append("after timer")
+                loop.stop()
+            }
+        }
+        try loop.run()
+        for w in watches { w.cancel() }
+        #expect(log == ["read a", "read b", "end of turn a", "end of turn b", "nested", "timer", "after timer"])
+    }
+
     @Test func timerCanCancelAnotherDueTimer() throws {
         let loop = try EventLoop()
         var fired: [String] = []
