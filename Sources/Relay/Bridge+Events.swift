@@ -63,7 +63,7 @@ extension Bridge {
                                                    ("error", payload["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
             // The sink that sent it hears the error, whatever the routes say.
             if let answered, let runner = sinks[answered.sink] {
-                runner.enqueue(delivery(event, data: data, route: "", to: nil, hops: answered.hops))
+                runner.enqueue(envelopeDelivery(event, data: data, route: "", hops: answered.hops))
             }
             origin = answered
             fireSettled(force: false)
@@ -79,16 +79,17 @@ extension Bridge {
             return
         }
         event.sourceSink = origin?.sink
-        for route in config.match(event) {
-            for sinkName in route.sinks where sinkName != origin?.sink {
-                guard let runner = sinks[sinkName], let settings = config.sink(named: sinkName) else { continue }
-                // `delivery` renders (and reads `event.data`) under this condition; else it splices `data`.
-                let renders = route.template != nil || settings.templateEscaping != .json
-                runner.enqueue(delivery(renders ? withTree() : event, data: data, route: route.name, to: (route, settings), hops: hops))
-                countRouted(sink: sinkName, route: route.name)
+        let table = routeTable ?? buildRouteTable()
+        config.forEachMatch(event) { index, route in
+            for target in table[index] where target.sink != origin?.sink {
+                // A rendered delivery reads `event.data`; an envelope splices `data` unchanged.
+                target.runner.enqueue(target.renders
+                    ? renderedDelivery(withTree(), route: route, settings: target.settings, hops: hops)
+                    : envelopeDelivery(event, data: data, route: route.name, hops: hops))
+                target.routed?.increment()
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
-                                            ("sink", sinkName), ("event", name), ("id", id)])
+                                            ("sink", target.sink), ("event", name), ("id", id)])
                 }
             }
         }
@@ -97,18 +98,42 @@ extension Bridge {
     /// The routing fields, read from the payload bytes in one validating pass.
     static let routingFields = JSONStringPaths(RoutableEvent.routingFieldPaths)
 
-    /// What a sink receives: the envelope with the server's bytes spliced in unchanged, or the
-    /// route's template rendered for the sink.
-    func delivery(_ event: RoutableEvent, data: UnsafeRawBufferPointer, route: String, to target: (Route, SinkSettings)?, hops: Int) -> Delivery {
-        var payload: [UInt8] = []
-        if let (route, settings) = target, route.template != nil || settings.templateEscaping != .json {
-            payload = Array(route.render(event, for: settings).utf8)
-        } else {
-            payload.reserveCapacity(data.count + 160)
-            Envelope.encode(id: event.eventId ?? "", type: event.type, timestamp: Timestamp.nowISO8601(), tenant: event.tenant,
-                            data: data, into: &payload)
+    /// One route's running sinks, resolved from the config and the sinks in force.
+    struct RouteTarget {
+        let sink: String
+        let runner: SinkRunner
+        let settings: SinkSettings
+        /// Whether the sink gets the route's template (or text) rather than the JSON envelope.
+        let renders: Bool
+        let routed: Counter?
+    }
+
+    func buildRouteTable() -> [[RouteTarget]] {
+        let table = config.routes.map { route in
+            route.sinks.compactMap { name -> RouteTarget? in
+                guard let runner = sinks[name], let settings = config.sink(named: name) else { return nil }
+                return RouteTarget(sink: name, runner: runner, settings: settings,
+                                   renders: route.template != nil || settings.templateEscaping != .json,
+                                   routed: routedCounter(sink: name, route: route.name))
+            }
         }
+        routeTable = table
+        return table
+    }
+
+    /// What a JSON sink receives: the envelope with the server's bytes spliced in unchanged.
+    func envelopeDelivery(_ event: RoutableEvent, data: UnsafeRawBufferPointer, route: String, hops: Int) -> Delivery {
+        var payload: [UInt8] = []
+        payload.reserveCapacity(data.count + 160)
+        Envelope.encode(id: event.eventId ?? "", type: event.type, timestamp: Timestamp.nowISO8601(), tenant: event.tenant,
+                        data: data, into: &payload)
         return Delivery(eventId: event.eventId ?? "", tenant: event.tenant, route: route, type: event.type,
                         conversationId: event.conversationId, payload: payload, hops: hops)
+    }
+
+    /// What a sink with a template (or text escaping) receives: the route's template rendered.
+    func renderedDelivery(_ event: RoutableEvent, route: Route, settings: SinkSettings, hops: Int) -> Delivery {
+        Delivery(eventId: event.eventId ?? "", tenant: event.tenant, route: route.name, type: event.type,
+                 conversationId: event.conversationId, payload: Array(route.render(event, for: settings).utf8), hops: hops)
     }
 }

@@ -37,24 +37,18 @@ extension Bridge {
         (try? metrics.counter(name, help: help, labels: labels))?.increment(by: n)
     }
 
-    /// Counts one event received, through a cache: the hot path builds no label arrays.
+    /// Counts one event received, through a cache: the hot path builds no strings or label arrays.
     func countEvent(tenant: String, type: String) {
-        let key = tenant + "\u{0}" + type
-        if let c = eventCounters[key] { return c.increment() }
+        if let c = eventCounters[tenant]?[type] { return c.increment() }
         guard let c = try? metrics.counter("mojo_bridge_events_received_total", help: "Events received from MOJO",
                                            labels: [("tenant", tenant), ("type", type)]) else { return }
-        if eventCounters.count < 10_000 { eventCounters[key] = c }
+        if eventCounters[tenant, default: [:]].count < 100 { eventCounters[tenant, default: [:]][type] = c }
         c.increment()
     }
 
-    /// Counts one event handed to a sink through a route, through a cache.
-    func countRouted(sink: String, route: String) {
-        let key = sink + "\u{0}" + route
-        if let c = routedCounters[key] { return c.increment() }
-        guard let c = try? metrics.counter("mojo_bridge_events_routed_total", help: "Events handed to a sink",
-                                           labels: [("sink", sink), ("route", route)]) else { return }
-        if routedCounters.count < 10_000 { routedCounters[key] = c }
-        c.increment()
+    /// The counter of events a route hands to a sink.
+    func routedCounter(sink: String, route: String) -> Counter? {
+        try? metrics.counter("mojo_bridge_events_routed_total", help: "Events handed to a sink", labels: [("sink", sink), ("route", route)])
     }
 
     /// Hooks a runner's outcomes into the counters and the latency histogram (the series are

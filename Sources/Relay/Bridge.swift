@@ -12,14 +12,21 @@ import Glibc
 /// between them in both directions. Runs on one event loop.
 public final class Bridge: TenantSessionDelegate, SinkHost {
     /// The configuration in force.
-    public internal(set) var config: BridgeConfig
+    public internal(set) var config: BridgeConfig {
+        didSet { routeTable = nil }
+    }
     let loop: EventLoop
     let reaper: ChildReaper
     let curl: CurlMulti?
     let log: Logger
     let makeSink: SinkFactory
     var sessions: [String: TenantSession] = [:]
-    var sinks: [String: SinkRunner] = [:]
+    var sinks: [String: SinkRunner] = [:] {
+        didSet { routeTable = nil }
+    }
+    /// Per route (by index in `config.routes`): the running sinks it feeds, resolved once per
+    /// config and set of sinks rather than per event.
+    var routeTable: [[RouteTarget]]?
     var retiring: [ObjectIdentifier: SinkRunner] = [:]
     /// Whether sink queues live on disk (`run`) or in memory only (`pipe`).
     let durable: Bool
@@ -29,8 +36,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var replyWaiters: [String: (ReplyResult) -> Void] = [:]
     /// Prometheus metrics (`/metrics`).
     public let metrics = MetricsRegistry()
-    var eventCounters: [String: Counter] = [:]
-    var routedCounters: [String: Counter] = [:]
+    /// `mojo_bridge_events_received_total` series by tenant, then by event name.
+    var eventCounters: [String: [String: Counter]] = [:]
     var origins = OriginTracker()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()

@@ -58,10 +58,16 @@ public struct BridgeConfig: Sendable {
     /// first one without `continue = true`.
     public func match(_ event: RoutableEvent) -> [Route] {
         var taken: [Route] = []
-        for route in routes where route.matches(event) {
-            taken.append(route)
-            if !route.continues { break }
-        }
+        forEachMatch(event) { _, route in taken.append(route) }
         return taken
+    }
+
+    /// Calls `body` with the index (in `routes`) and the route of every route `event` takes, as
+    /// `match` orders them, without copying routes (the relay's hot path).
+    public func forEachMatch(_ event: RoutableEvent, _ body: (_ index: Int, _ route: Route) -> Void) {
+        for index in routes.indices where routes[index].matches(event) {
+            body(index, routes[index])
+            if !routes[index].continues { break }
+        }
     }
 }
