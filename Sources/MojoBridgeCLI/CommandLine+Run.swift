@@ -59,6 +59,13 @@ extension CommandLine {
             printErr(usageText)
             return .usage
         }
+        // `mojo-bridge tail --help`: help for a command is the usage (not an unknown option);
+        // what follows `--` belongs to a pipe's child.
+        if ["run", "check", "tail", "send", "pipe", "spool"].contains(first),
+           args.dropFirst().prefix(while: { $0 != "--" }).contains(where: { $0 == "-h" || $0 == "--help" }) {
+            print(usageText)
+            return .ok
+        }
         switch first {
         case "-h", "--help", "help":
             print(usageText)

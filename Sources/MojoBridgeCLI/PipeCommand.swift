@@ -76,7 +76,14 @@ final class PipeCommand {
 
     func run() -> ExitCode {
         var hidden: Set<String> = ["MOJO_TOKEN"]
-        if case .env(let name) = config.tenants[0].token { hidden.insert(name) }
+        if case .env(let name) = config.tenants[0].token {
+            hidden.insert(name)
+            // Nothing could ever connect: say so now rather than retrying forever beside the child.
+            if (getenv(name).map { String(cString: $0) } ?? "").isEmpty {
+                printErr("mojo-bridge pipe: no token: \(name) is unset or empty (use --token-file or --token-command)")
+                return .config
+            }
+        }
         let loop = runtime.loop, reaper = runtime.reaper, log = runtime.log
         var pipe: PipeSink?
         let bridge = Bridge(config: config, loop: loop, reaper: reaper, curl: runtime.curl(), logger: log, durable: false) { [weak self] settings, host throws(SinkSetupError) in
