@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Mojo", dependencies: ["JSON", "WebSocket", "SocketIO", "Transport", "Curl", "Diagnostics"]),
 
         // The router: rules -> sinks and sinks -> MOJO, echo suppression, mirroring; and the sinks.
-        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "Crypto", "Admin", "HTTP", "JSON", "Diagnostics"]),
+        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "Crypto", "Admin", "HTTP", "JSON", "Diagnostics", "CSystem"]),
 
         .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Admin", "Curl", "Transport", "JSON", "Diagnostics"]),
 

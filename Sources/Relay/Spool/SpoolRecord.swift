@@ -1,3 +1,5 @@
+import CSystem
+
 /// One record of a spool segment file.
 ///
 /// Layout (little endian): magic `MJS1` (4 bytes), length of what follows the checksum (u32),
@@ -200,7 +202,19 @@ enum CRC32C {
         return checksum(Array(bytes))
     }
 
+    /// Whether the CPU computes CRC-32C itself (x86-64 with SSE 4.2): about ten times the
+    /// table's speed on 4 KB records.
+    static let hardware = mojo_cpu_has_crc32c() != 0
+
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        if hardware, let base = bytes.baseAddress {
+            return ~mojo_crc32c_update(~0, base.assumingMemoryBound(to: UInt8.self), UInt(bytes.count))
+        }
+        return software(bytes)
+    }
+
+    /// Slicing-by-8 through the tables (CPUs without the instruction; tests).
+    static func software(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         flat.withUnsafeBufferPointer { t in
             var i = 0
