@@ -58,8 +58,18 @@ final class SinkSpool {
     /// Live sequence numbers in spool order.
     private var order: [Int] = []
     private var orderHead = 0
-    private var segments: [Int: (file: SpoolFile, live: Int)] = [:]
+    /// One segment file and how many live items it holds.
+    final class Segment {
+        let file: SpoolFile
+        var live = 0
+        init(file: SpoolFile) { self.file = file }
+    }
+    private var segments: [Int: Segment] = [:]
     private var current = 0
+    /// `segments[current]`, kept at hand: the hot path appends to it and retires items from it.
+    private var currentSegment: Segment?
+    /// Bytes in the segments other than the current one (they no longer grow).
+    private var closedBytes = 0
     private var dirty = false
     private var lastSyncMs: Int64 = 0
     /// Records skipped at start-up because they were torn or corrupt.
@@ -98,7 +108,9 @@ final class SinkSpool {
         try SpoolDirectory.create(dir)
         try recover()
         if current == 0 { current = 1 }
-        if segments[current] == nil { segments[current] = (try SpoolFile(path: path(of: current)), 0) }
+        if segments[current] == nil { segments[current] = Segment(file: try SpoolFile(path: path(of: current))) }
+        currentSegment = segments[current]
+        closedBytes = segments.reduce(0) { $0 + ($1.key == current ? 0 : $1.value.file.size) }
     }
 
     func path(of segment: Int) -> String {
@@ -109,7 +121,7 @@ final class SinkSpool {
 
     /// Bytes held (on disk, or in memory for a memory-only queue).
     var bytes: Int {
-        directory == nil ? hotBytes : segments.values.reduce(0) { $0 + $1.file.size } + pending.count
+        directory == nil ? hotBytes : closedBytes + (currentSegment?.file.size ?? 0) + pending.count
     }
     /// Items waiting (not dead).
     var pendingCount: Int { bySeq.values.reduce(0) { $0 + ($1.dead ? 0 : 1) } }
@@ -153,7 +165,7 @@ final class SinkSpool {
         nextSeq += 1
         bySeq[seq] = item
         seqOf[d.eventId] = seq
-        segments[current]?.live += 1
+        currentSegment?.live += 1
         order.append(seq)
         if directory != nil { pendingSeqs.append(seq) }
         return .added(seq)
@@ -175,7 +187,7 @@ final class SinkSpool {
             payload = []
         } else {
             try flush()
-            guard let segment = segments[item.segment] else { return nil }
+            guard let segment = item.segment == current ? currentSegment : segments[item.segment] else { return nil }
             payload = try segment.file.read(offset: item.payloadOffset, count: item.payloadLength)
         }
         return Delivery(eventId: item.id, tenant: item.tenant, route: item.route, type: item.type,
@@ -254,7 +266,7 @@ final class SinkSpool {
         do {
             try flush()
             guard force || syncIntervalMs == 0 || nowMs - lastSyncMs >= Int64(syncIntervalMs) else { return }
-            try segments[current]?.file.sync()
+            try currentSegment?.file.sync()
             dirty = false
             lastSyncMs = nowMs
         } catch {
@@ -270,9 +282,9 @@ final class SinkSpool {
     /// the record ends in the segment file.
     private func append(nowMs: Int64, _ encode: (inout [UInt8]) -> Void) throws(IOError) -> Int {
         guard directory != nil else { return 0 }
-        if let seg = segments[current], seg.file.size + pending.count >= segmentBytes { try rotate() }
+        if let seg = currentSegment, seg.file.size + pending.count >= segmentBytes { try rotate() }
         if pending.count >= 1 << 20 { try flush() }
-        guard let file = segments[current]?.file else { throw IOError(errno: 5, function: "spool segment missing") }
+        guard let file = currentSegment?.file else { throw IOError(errno: 5, function: "spool segment missing") }
         if pending.isEmpty { pendingBase = file.size }
         encode(&pending)
         dirty = true
@@ -283,7 +295,7 @@ final class SinkSpool {
 
     /// Appends the records of this loop turn to the segment file, in one write.
     func flush() throws(IOError) {
-        guard !pending.isEmpty, let file = segments[current]?.file else { return }
+        guard !pending.isEmpty, let file = currentSegment?.file else { return }
         let start = try file.append(pending)
         if start != pendingBase {
             for seq in pendingSeqs { bySeq[seq]?.payloadOffset += start - pendingBase }
@@ -294,21 +306,28 @@ final class SinkSpool {
 
     private func rotate() throws(IOError) {
         try flush()
-        try segments[current]?.file.sync()
+        try currentSegment?.file.sync()
         let old = current
+        closedBytes += currentSegment?.file.size ?? 0
         current += 1
-        segments[current] = (try SpoolFile(path: path(of: current)), 0)
+        let next = Segment(file: try SpoolFile(path: path(of: current)))
+        segments[current] = next
+        currentSegment = next
         if let seg = segments[old], seg.live == 0 { drop(segment: old) }
     }
 
     private func release(segment: Int) {
+        if segment == current {
+            currentSegment?.live -= 1
+            return
+        }
         guard let seg = segments[segment] else { return }
-        segments[segment]?.live = seg.live - 1
-        if seg.live - 1 <= 0 && segment != current { drop(segment: segment) }
+        seg.live -= 1
+        if seg.live <= 0 { drop(segment: segment) }
     }
 
     private func drop(segment: Int) {
-        segments.removeValue(forKey: segment)
+        if let gone = segments.removeValue(forKey: segment), segment != current { closedBytes -= gone.file.size }
         SpoolDirectory.remove(path(of: segment))
     }
 
@@ -322,7 +341,7 @@ final class SinkSpool {
 
     // Recovery (SinkSpool+Recovery.swift) fills these.
     func adopt(segment: Int, file: SpoolFile, items found: [Item]) {
-        segments[segment] = (file, 0)
+        segments[segment] = Segment(file: file)
         current = max(current, segment)
         for item in found {
             // The same id spooled twice: the later record wins, at the first one's place.
@@ -356,7 +375,7 @@ final class SinkSpool {
 
     func finishRecovery() {
         order = order.filter { bySeq[$0] != nil }
-        for key in segments.keys { segments[key]?.live = 0 }
+        for seg in segments.values { seg.live = 0 }
         for item in bySeq.values { segments[item.segment]?.live += 1 }
         for (key, seg) in segments where seg.live == 0 && key != current { drop(segment: key) }
     }
