@@ -9,7 +9,9 @@ let package = Package(
     ],
     targets: [
         // C libraries, reached only through these system-library targets and only by I/O modules.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // CCurl gives only libcurl's headers (apt: libcurl4-openssl-dev, in the default include
+        // path); the library is opened with dlopen on first use. No pkgConfig: it would add -lcurl.
+        .systemLibrary(name: "CCurl"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSystem"),
 
