@@ -34,6 +34,8 @@ public final class CurlMulti {
     }
 
     deinit {
+        // Failed requests are pending even when libcurl never loaded.
+        for timer in rejected.values { loop.cancel(timer) }
         guard let (curl, multi) = handle else { return }
         // libcurl calls the socket and timer callbacks during cleanup; they must not reach an
         // object that is being destroyed (they return -1 without user data).
@@ -43,7 +45,6 @@ public final class CurlMulti {
         transfers.removeAll()
         for watch in watches.values { watch.cancel() }
         if let timer { loop.cancel(timer) }
-        for timer in rejected.values { loop.cancel(timer) }
         _ = curl.multi_cleanup(multi)
     }
 

@@ -24,9 +24,9 @@ struct LibCurl: @unchecked Sendable {
 
     /// The process's libcurl; the first call loads it (Swift initialises the static once,
     /// thread-safely), later ones return it or the same error.
-    static func shared() throws(HTTPError) -> LibCurl { try process.get() }
+    static func shared() throws(HTTPError) -> LibCurl { try loaded.get() }
 
-    private static let process = Result { () throws(HTTPError) in try load("libcurl.so.4") }
+    private static let loaded = Result { () throws(HTTPError) in try load("libcurl.so.4") }
 
     /// Opens `library`, resolves the entry points and runs `curl_global_init`.
     static func load(_ library: String) throws(HTTPError) -> LibCurl {
@@ -47,7 +47,10 @@ struct LibCurl: @unchecked Sendable {
         let curl = LibCurl(api: api)
         let rc = curl.global_init(Int(CURL_GLOBAL_DEFAULT))
         guard rc == CURLE_OK else {
-            throw HTTPError(code: Int32(rc.rawValue), message: "curl_global_init: " + curl.message(rc), url: "")
+            let error = HTTPError(code: Int32(rc.rawValue), message: "curl_global_init: " + curl.message(rc), url: "")
+            api.deallocate()
+            dlclose(handle)
+            throw error
         }
         return curl
     }

@@ -190,6 +190,18 @@ import Transport
         #expect(curl.activeRequests == 0)
     }
 
+    @Test func aClientDroppedWithFailuresPendingNeverCallsBack() throws {
+        let loop = try EventLoop()
+        var completions = 0
+        do {
+            let curl = CurlMulti(loop: loop) { () throws(HTTPError) -> LibCurl in try LibCurl.load("libcurl-missing.so.4") }
+            curl.perform(HTTPRequest(url: "http://127.0.0.1:9/")) { _ in completions += 1 }
+        }
+        loop.schedule(afterMilliseconds: 50) { loop.stop() }
+        try loop.run()
+        #expect(completions == 0)
+    }
+
     @Test func libcurlIsLoadedByTheFirstRequestNotByCreation() throws {
         let loop = try EventLoop()
         var loads = 0
