@@ -48,6 +48,12 @@ public final class CurlMulti {
         _ = curl.multi_cleanup(multi)
     }
 
+    /// Loads libcurl and makes the multi handle now rather than at the first request, so that a
+    /// part which cannot work without them (a webhook sink) can refuse to start, saying why.
+    public func prepare() throws(HTTPError) {
+        _ = try started()
+    }
+
     /// libcurl and the multi handle hooked to the loop, made on first use; throws `HTTPError`
     /// if libcurl cannot be loaded or refuses.
     private func started() throws(HTTPError) -> (curl: LibCurl, multi: UnsafeMutableRawPointer) {

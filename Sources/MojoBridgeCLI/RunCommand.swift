@@ -100,6 +100,7 @@ enum SinkFactories {
             case .pipe(let pipe):
                 return PipeSink(settings: settings, pipe: pipe, loop: loop, reaper: reaper, logger: logger, host: host, hiddenEnvironment: hidden)
             case .webhook(let webhook):
+                do throws(HTTPError) { try curl.prepare() } catch { throw SinkSetupError(sink: settings.name, reason: error.message) }
                 return try WebhookSink(settings: settings, webhook: webhook, curl: curl, logger: logger, host: host)
             case .email:
                 return nil

@@ -188,6 +188,7 @@ import Transport
         #expect(message.hasSuffix("install libcurl4 for the polling transport and webhook sinks"))
         #expect(loads == 2) // not remembered as started: a later request tries again
         #expect(curl.activeRequests == 0)
+        #expect(throws: HTTPError.self) { try curl.prepare() }
     }
 
     @Test func aClientDroppedWithFailuresPendingNeverCallsBack() throws {
@@ -210,6 +211,8 @@ import Transport
             return try LibCurl.shared()
         }
         #expect(loads == 0)
+        try curl.prepare()
+        #expect(loads == 1)
         let server = try TestHTTPServer()
         for _ in 0..<2 {
             curl.perform(HTTPRequest(url: server.url("/hello"))) { _ in if curl.activeRequests == 0 { loop.stop() } }
