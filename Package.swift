@@ -9,7 +9,9 @@ let package = Package(
     ],
     targets: [
         // C libraries, reached only through these system-library targets and only by I/O modules.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // CCurl gives only libcurl's headers (apt: libcurl4-openssl-dev, in the default include
+        // path); the library is opened with dlopen on first use. No pkgConfig: it would add -lcurl.
+        .systemLibrary(name: "CCurl"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSystem"),
 
@@ -54,3 +56,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The daemon is one thread round an epoll loop and uses no Swift concurrency (async, actors, Task):
+// built without the implicit `_Concurrency` import, it neither links nor maps libswift_Concurrency
+// and libdispatch (~0.75 MiB resident). Code that needs them can `import _Concurrency`. Tests
+// (Swift Testing) keep the import.
+for target in package.targets where [.regular, .executable].contains(target.type) && target.path?.hasPrefix("Tests/") != true {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Xfrontend", "-disable-implicit-concurrency-module-import"])]
+}

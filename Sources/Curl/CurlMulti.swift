@@ -1,18 +1,20 @@
 import CCurl
 import Transport
 
-/// `curl_global_init` once per process (Swift initialises globals once, thread-safely).
-private let curlGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
 /// HTTP requests over libcurl's multi interface, driven by an `EventLoop`.
 ///
 /// One per loop, loop-thread only. libcurl tells us which sockets to watch and when to time
 /// out (`CURLMOPT_SOCKETFUNCTION`/`TIMERFUNCTION`); the loop's fd watches and timers call
 /// `curl_multi_socket_action` back. Connections are reused through the multi handle's
 /// connection cache. Completions run on the loop, never inside `perform` or `cancel`.
+///
+/// Creating one costs nothing: libcurl is loaded (see `LibCurl`) and the multi handle made by
+/// the first request, and if that fails, each request fails with the reason.
 public final class CurlMulti {
     private let loop: EventLoop
-    private let multi: UnsafeMutableRawPointer
+    private let libcurl: () throws(HTTPError) -> LibCurl
+    /// libcurl and the multi handle, once the first request has created them.
+    private var handle: (curl: LibCurl, multi: UnsafeMutableRawPointer)?
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var transfersByID: [RequestID: CurlTransfer] = [:]
     private var rejected: [RequestID: TimerID] = [:]
@@ -20,54 +22,73 @@ public final class CurlMulti {
     private var timer: TimerID?
     private var nextID: UInt64 = 1
 
-    /// Creates the multi handle and hooks it to `loop`; throws `HTTPError` if libcurl refuses.
-    public init(loop: EventLoop) throws {
-        guard curlGlobalInit == CURLE_OK else {
-            throw HTTPError(code: Int32(curlGlobalInit.rawValue),
-                            message: "curl_global_init: " + String(cString: curl_easy_strerror(curlGlobalInit)), url: "")
-        }
-        guard let multi = curl_multi_init() else {
+    /// A client for `loop`; nothing is loaded until the first request.
+    public convenience init(loop: EventLoop) {
+        self.init(loop: loop, libcurl: LibCurl.shared)
+    }
+
+    /// A client that gets libcurl from `libcurl` (tests: a library that cannot be loaded).
+    init(loop: EventLoop, libcurl: @escaping () throws(HTTPError) -> LibCurl) {
+        self.loop = loop
+        self.libcurl = libcurl
+    }
+
+    deinit {
+        // Failed requests are pending even when libcurl never loaded.
+        for timer in rejected.values { loop.cancel(timer) }
+        guard let (curl, multi) = handle else { return }
+        // libcurl calls the socket and timer callbacks during cleanup; they must not reach an
+        // object that is being destroyed (they return -1 without user data).
+        _ = mojo_curl_multi_setopt_ptr(curl.api, multi, CURLMOPT_SOCKETDATA, nil)
+        _ = mojo_curl_multi_setopt_ptr(curl.api, multi, CURLMOPT_TIMERDATA, nil)
+        for transfer in transfers.values { _ = curl.multi_remove_handle(multi, transfer.easy) }
+        transfers.removeAll()
+        for watch in watches.values { watch.cancel() }
+        if let timer { loop.cancel(timer) }
+        _ = curl.multi_cleanup(multi)
+    }
+
+    /// Loads libcurl and makes the multi handle now rather than at the first request, so that a
+    /// part which cannot work without them (a webhook sink) can refuse to start, saying why.
+    public func prepare() throws(HTTPError) {
+        _ = try started()
+    }
+
+    /// libcurl and the multi handle hooked to the loop, made on first use; throws `HTTPError`
+    /// if libcurl cannot be loaded or refuses.
+    private func started() throws(HTTPError) -> (curl: LibCurl, multi: UnsafeMutableRawPointer) {
+        if let handle { return handle }
+        let curl = try libcurl()
+        guard let multi = curl.multi_init() else {
             throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_multi_init failed", url: "")
         }
-        self.loop = loop
-        self.multi = multi
         let me = Unmanaged.passUnretained(self).toOpaque()
         let codes = [
-            mojo_curl_multi_setopt_socketfn(multi) { _, socket, what, user, _ in
+            mojo_curl_multi_setopt_socketfn(curl.api, multi) { _, socket, what, user, _ in
                 guard let user else { return -1 }
                 Unmanaged<CurlMulti>.fromOpaque(user).takeUnretainedValue().socketChanged(socket, what: what)
                 return 0
             },
-            mojo_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, me),
-            mojo_curl_multi_setopt_timerfn(multi) { _, timeoutMs, user in
+            mojo_curl_multi_setopt_ptr(curl.api, multi, CURLMOPT_SOCKETDATA, me),
+            mojo_curl_multi_setopt_timerfn(curl.api, multi) { _, timeoutMs, user in
                 guard let user else { return -1 }
                 Unmanaged<CurlMulti>.fromOpaque(user).takeUnretainedValue().timerChanged(timeoutMs)
                 return 0
             },
-            mojo_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, me),
+            mojo_curl_multi_setopt_ptr(curl.api, multi, CURLMOPT_TIMERDATA, me),
         ]
         if let failed = codes.first(where: { $0 != CURLM_OK }) {
-            curl_multi_cleanup(multi)
-            throw HTTPError(code: Int32(failed.rawValue), message: String(cString: curl_multi_strerror(failed)), url: "")
+            _ = curl.multi_cleanup(multi)
+            throw HTTPError(code: Int32(failed.rawValue), message: curl.message(failed), url: "")
         }
-    }
-
-    deinit {
-        // libcurl calls the socket and timer callbacks during cleanup; they must not reach an
-        // object that is being destroyed (they return -1 without user data).
-        _ = mojo_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, nil)
-        _ = mojo_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, nil)
-        for transfer in transfers.values { curl_multi_remove_handle(multi, transfer.easy) }
-        transfers.removeAll()
-        for watch in watches.values { watch.cancel() }
-        if let timer { loop.cancel(timer) }
-        for timer in rejected.values { loop.cancel(timer) }
-        curl_multi_cleanup(multi)
+        handle = (curl, multi)
+        return (curl, multi)
     }
 
     /// Starts `request`; `completion` runs once on the loop with the response or the error
     /// (unless the request is cancelled first). Invalid requests (CR/LF in headers, a body on a
-    /// GET, an option libcurl refuses) fail through `completion` without touching the network.
+    /// GET, an option libcurl refuses), and every request when libcurl cannot be loaded, fail
+    /// through `completion` without touching the network.
     @discardableResult
     public func perform(_ request: HTTPRequest, _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> RequestID {
         let id = RequestID(rawValue: nextID)
@@ -76,14 +97,17 @@ public final class CurlMulti {
             if let reason = request.validationFailure {
                 throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: request.url)
             }
-            let transfer = try CurlTransfer(id: id, request: request, completion: completion)
-            let rc = curl_multi_add_handle(multi, transfer.easy)
+            let (curl, multi) = try started()
+            let transfer = try CurlTransfer(curl: curl, id: id, request: request, completion: completion)
+            let rc = curl.multi_add_handle(multi, transfer.easy)
             guard rc == CURLM_OK else {
-                throw HTTPError(code: Int32(rc.rawValue), message: String(cString: curl_multi_strerror(rc)), url: request.url)
+                throw HTTPError(code: Int32(rc.rawValue), message: curl.message(rc), url: request.url)
             }
             transfers[transfer.easy] = transfer
             transfersByID[id] = transfer
         } catch {
+            var error = error
+            if error.url.isEmpty { error.url = request.url }  // loading libcurl knows no URL
             rejected[id] = loop.schedule(afterMilliseconds: 0) { [unowned self] in
                 rejected[id] = nil
                 completion(.failure(error))
@@ -98,9 +122,9 @@ public final class CurlMulti {
             loop.cancel(timer)
             return
         }
-        guard let transfer = transfersByID.removeValue(forKey: id) else { return }
+        guard let (curl, multi) = handle, let transfer = transfersByID.removeValue(forKey: id) else { return }
         transfers[transfer.easy] = nil
-        curl_multi_remove_handle(multi, transfer.easy)
+        _ = curl.multi_remove_handle(multi, transfer.easy)
     }
 
     /// Number of requests in flight.
@@ -147,18 +171,19 @@ public final class CurlMulti {
 
     /// Lets libcurl make progress, then delivers finished transfers.
     private func drive(socket: Int32, mask: Int32) {
+        guard let (curl, multi) = handle else { return }
         var running: Int32 = 0
-        _ = curl_multi_socket_action(multi, socket, mask, &running)
+        _ = curl.multi_socket_action(multi, socket, mask, &running)
         var remaining: Int32 = 0
         var finished: [(CurlTransfer, CURLcode)] = []
-        while let message = curl_multi_info_read(multi, &remaining) {
+        while let message = curl.multi_info_read(multi, &remaining) {
             guard mojo_curl_msg_is_done(message) != 0, let easy = message.pointee.easy_handle,
                   let transfer = transfers.removeValue(forKey: easy) else { continue }
             transfersByID[transfer.id] = nil
             finished.append((transfer, mojo_curl_msg_result(message)))
         }
         // Remove all before calling out: a completion may start or cancel other requests.
-        for (transfer, _) in finished { curl_multi_remove_handle(multi, transfer.easy) }
+        for (transfer, _) in finished { _ = curl.multi_remove_handle(multi, transfer.easy) }
         for (transfer, code) in finished { transfer.completion(transfer.result(code: code)) }
     }
 }

@@ -5,6 +5,7 @@ import CCurl
 /// Loop-thread only. libcurl's write and header callbacks find the transfer through the
 /// unretained pointer set as `WRITEDATA`/`HEADERDATA`; `CurlMulti` keeps it alive meanwhile.
 final class CurlTransfer {
+    private let curl: LibCurl
     let id: RequestID
     let easy: UnsafeMutableRawPointer
     let url: String
@@ -19,10 +20,11 @@ final class CurlTransfer {
     var refusedAddress: String?
 
     /// Creates and configures the easy handle; throws with libcurl's message if an option is refused.
-    init(id: RequestID, request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
-        guard let easy = curl_easy_init() else {
+    init(curl: LibCurl, id: RequestID, request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
+        guard let easy = curl.easy_init() else {
             throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: request.url)
         }
+        self.curl = curl
         self.id = id
         self.easy = easy
         self.url = request.url
@@ -34,19 +36,19 @@ final class CurlTransfer {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
+        curl.easy_cleanup(easy)
+        curl.slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
     private func configure(_ request: HTTPRequest) throws(HTTPError) {
         let me = Unmanaged.passUnretained(self).toOpaque()
-        try check(mojo_curl_setopt_str(easy, CURLOPT_URL, request.url))
-        try check(mojo_curl_setopt_str(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        try check(mojo_curl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_URL, request.url))
+        try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        try check(mojo_curl_setopt_ptr(curl.api, easy, CURLOPT_ERRORBUFFER, errorBuffer))
         if case .publicOnly = request.addressPolicy {
             // The SSRF guard: judged on the resolved address, at connect time.
-            try check(mojo_curl_setopt_opensocket(easy) { user, _, address in
+            try check(mojo_curl_setopt_opensocket(curl.api, easy) { user, _, address in
                 guard let address else { return -1 }
                 return withUnsafePointer(to: &address.pointee.addr) { sa -> Int32 in
                     guard AddressPolicy.allows(sa, policy: .publicOnly) else {
@@ -56,67 +58,67 @@ final class CurlTransfer {
                     return socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
                 }
             })
-            try check(mojo_curl_setopt_ptr(easy, CURLOPT_OPENSOCKETDATA, me))
+            try check(mojo_curl_setopt_ptr(curl.api, easy, CURLOPT_OPENSOCKETDATA, me))
         }
         // Signals are the daemon's (signalfd); libcurl must not install handlers or use alarm().
-        try check(mojo_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-        try check(mojo_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mojo_CURL_HTTP_VERSION_1_1()))
-        try check(mojo_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMs)))
-        try check(mojo_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, request.timeoutMs)))
-        try check(mojo_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_NOSIGNAL, 1))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_HTTP_VERSION, mojo_CURL_HTTP_VERSION_1_1()))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMs)))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_TIMEOUT_MS, max(1, request.timeoutMs)))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0))
         if request.followRedirects {
-            try check(mojo_curl_setopt_long(easy, CURLOPT_MAXREDIRS, 5))
-            try check(mojo_curl_setopt_str(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+            try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_MAXREDIRS, 5))
+            try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
         }
-        try check(mojo_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verifyPeer ? 1 : 0))
-        try check(mojo_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verifyPeer ? 2 : 0))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_SSL_VERIFYPEER, request.verifyPeer ? 1 : 0))
+        try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_SSL_VERIFYHOST, request.verifyPeer ? 2 : 0))
         if let caFile = request.caFile {
-            try check(mojo_curl_setopt_str(easy, CURLOPT_CAINFO, caFile))
+            try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_CAINFO, caFile))
         }
         // Refuses early when Content-Length is known; the write callback enforces it otherwise.
-        try check(mojo_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)))
+        try check(mojo_curl_setopt_off(curl.api, easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)))
 
         switch request.method {
         case "GET":
-            try check(mojo_curl_setopt_long(easy, CURLOPT_HTTPGET, 1))
+            try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_HTTPGET, 1))
         case "POST":
-            try check(mojo_curl_setopt_long(easy, CURLOPT_POST, 1))
+            try check(mojo_curl_setopt_long(curl.api, easy, CURLOPT_POST, 1))
             try setBody(request.body)
         default:
-            try check(mojo_curl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, request.method))
+            try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_CUSTOMREQUEST, request.method))
             if !request.body.isEmpty { try setBody(request.body) }
         }
 
         // "Expect:" suppresses 100-continue: a round trip per POST is costly for long-polling.
         for line in request.headers.map({ $0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)" }) + ["Expect:"] {
-            guard let list = curl_slist_append(headerList, line) else {
+            guard let list = curl.slist_append(headerList, line) else {
                 throw HTTPError(code: Int32(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed", url: url)
             }
             headerList = list
         }
-        try check(mojo_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
+        try check(mojo_curl_setopt_slist(curl.api, easy, CURLOPT_HTTPHEADER, headerList))
 
-        try check(mojo_curl_setopt_write(easy, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+        try check(mojo_curl_setopt_write(curl.api, easy, CURLOPT_WRITEFUNCTION) { data, size, count, user in
             guard let data, let user else { return 0 }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
             return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
         })
-        try check(mojo_curl_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
-        try check(mojo_curl_setopt_write(easy, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+        try check(mojo_curl_setopt_ptr(curl.api, easy, CURLOPT_WRITEDATA, me))
+        try check(mojo_curl_setopt_write(curl.api, easy, CURLOPT_HEADERFUNCTION) { data, size, count, user in
             guard let data, let user else { return 0 }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
             transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
-        try check(mojo_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
+        try check(mojo_curl_setopt_ptr(curl.api, easy, CURLOPT_HEADERDATA, me))
     }
 
     private func setBody(_ body: [UInt8]) throws(HTTPError) {
         // COPYPOSTFIELDS copies now (size first), so the array need not outlive this call.
-        try check(mojo_curl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        try check(mojo_curl_setopt_off(curl.api, easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
         let rc = body.withUnsafeBytes { raw -> CURLcode in
-            guard let base = raw.baseAddress else { return mojo_curl_setopt_str(easy, CURLOPT_COPYPOSTFIELDS, "") }
-            return mojo_curl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+            guard let base = raw.baseAddress else { return mojo_curl_setopt_str(curl.api, easy, CURLOPT_COPYPOSTFIELDS, "") }
+            return mojo_curl_setopt_ptr(curl.api, easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
         }
         try check(rc)
     }
@@ -156,13 +158,13 @@ final class CurlTransfer {
         }
         guard code == CURLE_OK else { return .failure(error(code)) }
         var status = 0
-        _ = mojo_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = mojo_curl_getinfo_long(curl.api, easy, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: headers, body: body))
     }
 
     /// `curl_easy_strerror(code)` plus the error buffer's detail, if any.
     func error(_ code: CURLcode) -> HTTPError {
-        var message = String(cString: curl_easy_strerror(code))
+        var message = curl.message(code)
         let detail = String(cString: errorBuffer)
         if !detail.isEmpty { message += ": " + detail.trimmingWhitespace() }
         return HTTPError(code: Int32(code.rawValue), message: message, url: url)

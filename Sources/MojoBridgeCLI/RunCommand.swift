@@ -88,7 +88,7 @@ final class RunCommand {
 
 /// The sink kinds this build has.
 enum SinkFactories {
-    static func make(loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger, config: BridgeConfig) -> SinkFactory {
+    static func make(loop: EventLoop, reaper: ChildReaper, curl: CurlMulti, logger: Logger, config: BridgeConfig) -> SinkFactory {
         // No child sees the daemon's token or any secret given by environment variable.
         var hidden: Set<String> = ["MOJO_TOKEN"]
         for t in config.tenants { if case .env(let name) = t.token { hidden.insert(name) } }
@@ -100,7 +100,7 @@ enum SinkFactories {
             case .pipe(let pipe):
                 return PipeSink(settings: settings, pipe: pipe, loop: loop, reaper: reaper, logger: logger, host: host, hiddenEnvironment: hidden)
             case .webhook(let webhook):
-                guard let curl else { throw SinkSetupError(sink: settings.name, reason: "libcurl could not be initialised") }
+                do throws(HTTPError) { try curl.prepare() } catch { throw SinkSetupError(sink: settings.name, reason: error.message) }
                 return try WebhookSink(settings: settings, webhook: webhook, curl: curl, logger: logger, host: host)
             case .email:
                 return nil

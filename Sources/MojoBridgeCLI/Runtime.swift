@@ -43,10 +43,13 @@ final class Runtime {
         }
     }
 
-    /// libcurl, created on first use (polling, webhooks).
-    func curl() -> CurlMulti? {
-        if curlMulti == nil { curlMulti = try? CurlMulti(loop: loop) }
-        return curlMulti
+    /// HTTP for polling and webhooks, created on first use. libcurl itself is loaded only by the
+    /// first request; if it cannot be, every request fails saying so.
+    func curl() -> CurlMulti {
+        if let curlMulti { return curlMulti }
+        let multi = CurlMulti(loop: loop)
+        curlMulti = multi
+        return multi
     }
 
     /// Calls `handler` on SIGINT and SIGTERM; a second signal exits at once.

@@ -7,7 +7,7 @@ import Transport
     /// Runs the requests concurrently on a fresh loop; returns results in request order.
     private func perform(_ requests: [HTTPRequest], timeoutMs: Int = 20_000) throws -> [Result<HTTPResponse, HTTPError>?] {
         let loop = try EventLoop()
-        let curl = try CurlMulti(loop: loop)
+        let curl = CurlMulti(loop: loop)
         var results = [Result<HTTPResponse, HTTPError>?](repeating: nil, count: requests.count)
         var remaining = requests.count
         for (index, request) in requests.enumerated() {
@@ -63,7 +63,7 @@ import Transport
     @Test func sequentialRequestsReuseTheConnection() throws {
         let server = try TestHTTPServer()
         let loop = try EventLoop()
-        let curl = try CurlMulti(loop: loop)
+        let curl = CurlMulti(loop: loop)
         var ports: [String] = []
         func next() {
             curl.perform(HTTPRequest(url: server.url("/port"))) { result in
@@ -151,7 +151,7 @@ import Transport
     @Test func cancelledRequestNeverCompletes() throws {
         let server = try TestHTTPServer()
         let loop = try EventLoop()
-        let curl = try CurlMulti(loop: loop)
+        let curl = CurlMulti(loop: loop)
         var completions = 0
         let slow = curl.perform(HTTPRequest(url: server.url("/delay?ms=500"))) { _ in completions += 1 }
         curl.perform(HTTPRequest(url: server.url("/hello"))) { _ in
@@ -162,5 +162,62 @@ import Transport
         try loop.run()
         #expect(completions == 0)
         #expect(curl.activeRequests == 0)
+    }
+
+    @Test func missingLibcurlFailsEachRequestWithTheReason() throws {
+        let loop = try EventLoop()
+        var loads = 0
+        let curl = CurlMulti(loop: loop) { () throws(HTTPError) -> LibCurl in
+            loads += 1
+            return try LibCurl.load("libcurl-missing.so.4")
+        }
+        var errors: [HTTPError] = []
+        for path in ["/a", "/b"] {
+            curl.perform(HTTPRequest(url: "http://127.0.0.1:9" + path)) { result in
+                if case .failure(let error) = result { errors.append(error) }
+                if errors.count == 2 { loop.stop() }
+            }
+        }
+        let safety = loop.schedule(afterMilliseconds: 5_000) { loop.stop() }
+        try loop.run()
+        loop.cancel(safety)
+        #expect(errors.map(\.url) == ["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"])
+        #expect(errors.allSatisfy { $0.code == 2 }) // CURLE_FAILED_INIT
+        let message = try #require(errors.first?.message)
+        #expect(message.hasPrefix("libcurl-missing.so.4 could not be loaded (libcurl-missing.so.4: cannot open shared object file"))
+        #expect(message.hasSuffix("install libcurl4 for the polling transport and webhook sinks"))
+        #expect(loads == 2) // not remembered as started: a later request tries again
+        #expect(curl.activeRequests == 0)
+        #expect(throws: HTTPError.self) { try curl.prepare() }
+    }
+
+    @Test func aClientDroppedWithFailuresPendingNeverCallsBack() throws {
+        let loop = try EventLoop()
+        var completions = 0
+        do {
+            let curl = CurlMulti(loop: loop) { () throws(HTTPError) -> LibCurl in try LibCurl.load("libcurl-missing.so.4") }
+            curl.perform(HTTPRequest(url: "http://127.0.0.1:9/")) { _ in completions += 1 }
+        }
+        loop.schedule(afterMilliseconds: 50) { loop.stop() }
+        try loop.run()
+        #expect(completions == 0)
+    }
+
+    @Test func libcurlIsLoadedByTheFirstRequestNotByCreation() throws {
+        let loop = try EventLoop()
+        var loads = 0
+        let curl = CurlMulti(loop: loop) { () throws(HTTPError) -> LibCurl in
+            loads += 1
+            return try LibCurl.shared()
+        }
+        #expect(loads == 0)
+        try curl.prepare()
+        #expect(loads == 1)
+        let server = try TestHTTPServer()
+        for _ in 0..<2 {
+            curl.perform(HTTPRequest(url: server.url("/hello"))) { _ in if curl.activeRequests == 0 { loop.stop() } }
+        }
+        try loop.run()
+        #expect(loads == 1)
     }
 }

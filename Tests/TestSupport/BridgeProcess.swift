@@ -88,6 +88,20 @@ public final class BridgeProcess: @unchecked Sendable {
     /// Sends a signal.
     public func signal(_ signo: Int32) { kill(process.processIdentifier, signo) }
 
+    /// The shared objects the running process has mapped (file names from /proc/PID/maps).
+    public func mappedLibraries() throws -> Set<String> {
+        // Read to EOF: /proc files report size 0, which String(contentsOfFile:) can cut short.
+        guard let file = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps") else {
+            throw CocoaError(.fileReadNoSuchFile)
+        }
+        defer { try? file.close() }
+        let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+        return Set(maps.split(separator: "\n").compactMap { line in
+            guard let slash = line.firstIndex(of: "/") else { return nil }
+            return line[slash...].split(separator: "/").last.map(String.init)
+        })
+    }
+
     /// Waits for exit (SIGKILL after `timeout` seconds) and returns the exit status; a process
     /// killed by a signal returns 128 + the signal number, as a shell would.
     @discardableResult
