@@ -12,7 +12,8 @@ answers to the requests found in one read go out in one write. `Connection: clos
 
 - prints `{"event":"ready","port":P}` on stdout once listening; SIGTERM / SIGINT end it.
 - appends `<count> <monotonic ns>` to REPORT each time EVERY more requests were answered (the
-  format of `sink.py count`, so `bench.wait_report_count` reads it).
+  format of `sink.py count`, so `bench.wait_report_count` reads it), and the exact count once more
+  when it is stopped.
 - with --secret-file (a `whsec_<base64>` Standard Webhooks secret), every VERIFY-EVERY-th request
   (the first one included) has its `webhook-signature` checked: HMAC-SHA256 over
   `webhook-id.webhook-timestamp.body`, and the timestamp within 5 minutes. The tally is written
@@ -67,6 +68,10 @@ class Stats:
             if self.out:
                 self.out.write(f"{self.count} {now()}\n")
             self.mark = (self.count // self.every + 1) * self.every
+
+    def final(self):
+        if self.out:
+            self.out.write(f"{self.count} {now()}\n")
 
     def sampled(self, index):
         """Whether the request with this 0-based index is checked."""
@@ -200,6 +205,7 @@ async def serve(args):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     await stop
     srv.close()
+    stats.final()
 
 
 # ---------------------------------------------------------------- ceiling
