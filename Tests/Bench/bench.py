@@ -37,6 +37,15 @@ COUNTS = {
     ("bridge", "4k"): 50_000, ("floor", "4k"): 100_000, ("python", "4k"): 10_000,
 }
 WARM = 2000
+# The webhook scenario: events per run (warm-up as above), spread over WEBHOOK_CONVS conversations
+# so that WEBHOOK_CONCURRENCY requests can be in flight (the sink sends one per conversation at a
+# time); the Python peer gets the same limits.
+WEBHOOK_COUNTS = {
+    ("bridge", "small"): 60_000, ("python", "small"): 20_000,
+    ("bridge", "4k"): 40_000, ("python", "4k"): 15_000,
+}
+WEBHOOK_CONVS = 8
+WEBHOOK_CONCURRENCY = 4
 
 
 def log(*a):
@@ -102,6 +111,31 @@ class Firehose:
         stop(self.p, sig)
 
 
+class Receiver:
+    """receiver.py: answers every POST with 204, counts them into `report` (sink.py count format),
+    checks every 1000th signature against `secret_file`."""
+
+    def __init__(self, report, secret_file, every=1000):
+        self.report = report
+        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "receiver.py"), "--report", report,
+                                   "--every", str(every), "--secret-file", secret_file], stdout=subprocess.PIPE)
+        self.port = json.loads(self.p.stdout.readline())["port"]
+        self.url = f"http://127.0.0.1:{self.port}/mojo"
+
+    def close(self):
+        """Stops it; returns (requests answered, signature tally)."""
+        stop(self.p)
+        with open(self.report) as f:
+            lines = f.read().split()
+        count = int(lines[-2]) if len(lines) >= 2 else 0
+        try:
+            with open(self.report + ".verify") as f:
+                verify = json.load(f)
+        except FileNotFoundError:
+            verify = {"checked": 0, "ok": 0, "failed": 0, "last_error": None}
+        return count, verify
+
+
 class Ctx:
     def __init__(self, args):
         self.args = args
@@ -111,6 +145,12 @@ class Ctx:
         self.token = os.path.join(self.work, "token")
         with open(self.token, "w") as f:
             f.write(make_token("user_bridge"))
+        # The webhook signing secret, by file (never on a command line).
+        import base64
+        self.secret = os.path.join(self.work, "webhook-secret")
+        fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("whsec_" + base64.b64encode(os.urandom(32)).decode() + "\n")
         self.raw = []
 
     def record(self, **kw):
@@ -130,9 +170,10 @@ def sink_cmd(*args):
     return [sys.executable, os.path.join(HERE, "sink.py"), *map(str, args)]
 
 
-def write_config(ctx, fh, name, sink=None, direction="to_sink", tenants=None):
+def write_config(ctx, fh, name, sink=None, direction="to_sink", tenants=None, webhook=None):
     """A daemon config: the firehose, one tenant (or `tenants`: list of (id, tokenfile)), and when
-    `sink` (an argv) is given a per-route pipe sink taking every conversation."""
+    `sink` (an argv) is given a per-route pipe sink taking every conversation, or when `webhook`
+    (a URL) is given a webhook sink signing with ctx.secret (loopback allowed: `allow_private`)."""
     lines = [f'server {{ url = "{fh.url}"  transport = websocket }}']
     for tid, tok in tenants or [("org_bench", ctx.token)]:
         lines.append(f"tenant {tid} {{ token = file:{tok} }}")
@@ -140,6 +181,10 @@ def write_config(ctx, fh, name, sink=None, direction="to_sink", tenants=None):
         argv = ", ".join(json.dumps(a) for a in sink)
         lines.append(f"sink s {{ type = pipe  command = [{argv}]  per = route  format = json  queue = 1000000 }}")
         lines.append(f'route r {{ conversation = "*"  to = s  direction = {direction} }}')
+    elif webhook:
+        lines.append(f'sink s {{ type = webhook  url = "{webhook}"  secret = file:{ctx.secret}  allow_private = true'
+                     f'  concurrency = {WEBHOOK_CONCURRENCY} }}')
+        lines.append('route r { conversation = "*"  to = s  direction = to_sink }')
     # A fresh spool for every daemon run: events left by an earlier scenario must not be replayed.
     spool = tempfile.mkdtemp(prefix="spool-", dir=ctx.work)
     lines.append(f'spool {{ dir = "{spool}" }}')
@@ -249,6 +294,52 @@ def throughput(ctx, peer, size, mode):
         fh.close()
     ctx.record(scenario=f"throughput-{mode}", peer=peer, size=size, **res)
     log(f"  throughput {mode:4} {size:5} {peer:6}: {res['events_per_s']:9.0f} ev/s  {res['cpu_us_per_event']:7.2f} us/ev")
+    return res
+
+
+def webhook(ctx, peer, size):
+    """`run` with a webhook sink (or the Python peer POSTing) to receiver.py: N events blasted over
+    WEBHOOK_CONVS conversations; events/s at the receiver, CPU µs/event of the measured process."""
+    n = WEBHOOK_COUNTS[(peer, size)]
+    fh = Firehose()
+    report = os.path.join(ctx.work, f"webhook-{peer}-{size}-{now()}")
+    rcv = Receiver(report, ctx.secret)
+    p = None
+    delivered, verify = 0, {}
+    try:
+        if peer == "bridge":
+            argv = [ctx.args.bridge, "run", "--config", write_config(ctx, fh, "bridge-webhook.conf", webhook=rcv.url)]
+        else:
+            argv = [ctx.args.python, os.path.join(HERE, "python_relay.py"), "--url", fh.url, "--tenant", "org_bench",
+                    "--token-file", ctx.token, "--webhook", rcv.url, "--secret-file", ctx.secret,
+                    "--concurrency", str(WEBHOOK_CONCURRENCY)]
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=logfile(ctx, f"webhook-{peer}"))
+        fh.wait_clients(1)
+        time.sleep(0.3)
+        fh.call(f"/control/blast?n={WARM}&size={size}&convs={WEBHOOK_CONVS}", "POST")
+        wait_report_count(report, WARM, 60)
+        time.sleep(0.2)
+        c0, r0 = cpu_ns(p.pid), cpu_ns(rcv.p.pid)
+        r = fh.call(f"/control/blast?n={n}&size={size}&convs={WEBHOOK_CONVS}", "POST")
+        t_end = wait_report_count(report, WARM + n, 120)
+        c1, r1 = cpu_ns(p.pid), cpu_ns(rcv.p.pid)
+        secs = (t_end - r["start_ns"]) / 1e9
+        time.sleep(0.2)  # anything beyond WARM + n (a duplicate) would arrive now
+        res = {"events": n, "seconds": secs, "events_per_s": n / secs, "cpu_us_per_event": (c1 - c0) / n / 1000,
+               "frame_bytes": r["bytes_per_event"], "rss_kib": rss_kib(p.pid),
+               "receiver_cpu_percent": (r1 - r0) / (secs * 1e9) * 100,
+               "conversations": WEBHOOK_CONVS, "concurrency": WEBHOOK_CONCURRENCY}
+    finally:
+        stop(p)
+        fh.close()
+        delivered, verify = rcv.close()
+    res["delivered"] = delivered
+    res["signatures_checked"] = verify.get("checked", 0)
+    res["signatures_failed"] = verify.get("failed", 0)
+    ctx.record(scenario="webhook", peer=peer, size=size, **res)
+    log(f"  webhook {size:5} {peer:6}: {res['events_per_s']:9.0f} ev/s  {res['cpu_us_per_event']:7.2f} us/ev  "
+        f"(receiver {res['receiver_cpu_percent']:.0f} % of a core; {delivered}/{WARM + n} requests; "
+        f"signatures {res['signatures_checked'] - res['signatures_failed']}/{res['signatures_checked']} ok)")
     return res
 
 
@@ -430,7 +521,7 @@ def main():
     ap.add_argument("--floor", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="throughput,pipe,latency,roundtrip,footprint,scale")
+    ap.add_argument("--only", default="throughput,pipe,webhook,latency,roundtrip,footprint,scale")
     ap.add_argument("--static-size", type=int, default=0)
     ap.add_argument("--dynamic-size", type=int, default=0)
     ap.add_argument("--scale-python", action="store_true", help="also run the 1,000-session test for Python")
@@ -458,6 +549,10 @@ def main():
             for size in ("small", "4k"):
                 for peer in ("bridge", "python"):
                     add(("pipe", size, peer), throughput(ctx, peer, size, "pipe"))
+        if "webhook" in only:
+            for size in ("small", "4k"):
+                for peer in ("bridge", "python"):
+                    add(("webhook", size, peer), webhook(ctx, peer, size))
         if "latency" in only:
             for mode in ("tail", "pipe"):
                 for peer in ("bridge", "python"):
@@ -520,6 +615,25 @@ def table(summary, R, args):
             bc, pc = med(b, "cpu_us_per_event"), med(py, "cpu_us_per_event")
             w(f"| {size}: mojo-bridge run | {f(med(b, 'events_per_s'), 0)} | {f(bc, 2)} | {f(pc / bc)}x |")
             w(f"| {size}: python_relay.py --pipe | {f(med(py, 'events_per_s'), 0)} | {f(pc, 2)} | |")
+        w("")
+    if any(k[0] == "webhook" for k in R):
+        w(f"| throughput (run, webhook sink to a local receiver; {WEBHOOK_CONVS} conversations, {WEBHOOK_CONCURRENCY} requests in flight) | events/s | CPU µs/event | Python / bridge (CPU) |")
+        w("|---|---:|---:|---:|")
+        notes = []
+        for size in ("small", "4k"):
+            b, py = R.get(("webhook", size, "bridge"), []), R.get(("webhook", size, "python"), [])
+            if not b:
+                continue
+            bc, pc = med(b, "cpu_us_per_event"), med(py, "cpu_us_per_event")
+            w(f"| {size}: mojo-bridge run | {f(med(b, 'events_per_s'), 0)} | {f(bc, 2)} | {f(pc / bc)}x |")
+            w(f"| {size}: python_relay.py --webhook | {f(med(py, 'events_per_s'), 0)} | {f(pc, 2)} | |")
+            rs = b + py
+            notes.append(f"{size}: receiver at most {f(max(r['receiver_cpu_percent'] for r in rs), 0)} % of a core")
+            checked = sum(r["signatures_checked"] for r in rs)
+            failed = sum(r["signatures_failed"] for r in rs)
+            notes.append(f"{size}: signatures {checked - failed}/{checked} valid")
+        w("")
+        w("(" + "; ".join(notes) + ")")
         w("")
     if any(k[0] in ("lat", "rt") for k in R):
         w("| latency | p50 µs | p99 µs | max µs | CPU % |")

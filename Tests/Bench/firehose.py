@@ -23,8 +23,10 @@ Control API, plain HTTP on the same port (answers are JSON):
 - `GET /control/wait?clients=N&timeout=S`: waits until N sockets are connected.
 - `GET /control/connects`: `{"connects":[[ns, tenant], ...], "ready_ns": ns}` (ready_ns: when
   the server started listening).
-- `POST /control/blast?n=N&size=small|4k`: pre-encodes N distinct `message:new` frames, then
-  writes them to every connected socket as fast as the socket takes them (256 KiB per write).
+- `POST /control/blast?n=N&size=small|4k[&convs=K]`: pre-encodes N distinct `message:new` frames,
+  then writes them to every connected socket as fast as the socket takes them (256 KiB per write).
+  With convs=K the events go round-robin to K conversations (ids of the same length; default 1,
+  the one conversation every other call uses).
   Answers when all are written: `{"start_ns":...,"end_ns":...,"bytes_per_event":B}`.
 - `POST /control/rate?n=N&rate=R&size=small|4k`: sends N frames to every socket at R per second,
   each content starting with `T<monotonic ns>` taken just before its write. Answers when done.
@@ -47,6 +49,11 @@ import urllib.parse
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONVERSATION = "11111111-1111-4111-8111-111111111111"
+
+
+def conversation(k):
+    """The k-th conversation id of a blast over several (k = 0: CONVERSATION); all the same length."""
+    return CONVERSATION if k == 0 else CONVERSATION[:-4] + f"{k:04x}"
 SIZES = {"small": 300, "4k": 4096}
 STAMP = re.compile(rb"T(\d{20})")
 
@@ -71,14 +78,14 @@ class Template:
     is about `size` bytes, split around a fixed-width field so that ids or timestamps can be
     patched in without re-encoding."""
 
-    def __init__(self, size):
+    def __init__(self, size, conv=CONVERSATION):
         self.size = size
         skeleton = lambda mid, content: (
-            '42["message:new",{"message":{"id":"msg_' + mid + '","conversationId":"' + CONVERSATION
+            '42["message:new",{"message":{"id":"msg_' + mid + '","conversationId":"' + conv
             + '","senderId":"user_alice","content":"' + content + '","type":"TEXT",'
             + '"createdAt":"2026-11-26T10:00:00.000Z","sender":{"name":"Alice Example",'
             + '"avatarUrl":null}},"conversationId":"'
-            + CONVERSATION + '"}]'
+            + conv + '"}]'
         )
         # Content: `T<20 digits> ` then filler text up to the wanted frame size.
         base = len(skeleton("0" * 12, "T" + "0" * 20 + " ").encode())
@@ -94,15 +101,19 @@ class Template:
     def frame(self, seq, stamp=0):
         return b"".join((self.head, self.p0, b"%012d" % seq, self.p1, b"%020d" % stamp, self.p2))
 
-    def batches(self, n, start_seq, chunk=256 * 1024):
-        """N distinct frames (ids start_seq...) joined into writes of about `chunk` bytes."""
+    def batches(self, n, start_seq, chunk=256 * 1024, others=()):
+        """N distinct frames (ids start_seq...) joined into writes of about `chunk` bytes. With
+        `others` (templates of the same size for other conversations), frame i is made from
+        ([self] + others)[i % K]."""
         per = max(1, chunk // self.frame_len)
         out = []
-        head, p0, p1, p2 = self.head, self.p0, self.p1, self.p2
+        head = self.head
+        parts = [(t.p0, t.p1, t.p2) for t in (self, *others)]
+        k = len(parts)
         zero = b"0" * 20
         for first in range(0, n, per):
             out.append(b"".join(
-                head + p0 + (b"%012d" % (start_seq + i)) + p1 + zero + p2
+                head + parts[i % k][0] + (b"%012d" % (start_seq + i)) + parts[i % k][1] + zero + parts[i % k][2]
                 for i in range(first, min(n, first + per))))
         return out
 
@@ -154,9 +165,11 @@ class Server:
             self.send_count = 0
             return {"ok": True}
         if path == "/control/blast":
-            tpl = self.templates[q.get("size", "small")]
+            size = q.get("size", "small")
+            tpl = self.templates[size]
             n = int(q.get("n", "1000"))
-            batches = tpl.batches(n, self.seq)
+            others = [Template(SIZES[size], conversation(k)) for k in range(1, int(q.get("convs", "1")))]
+            batches = tpl.batches(n, self.seq, others=others)
             self.seq += n
             targets = list(self.sockets)
             start = now()
