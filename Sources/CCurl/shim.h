@@ -11,6 +11,7 @@ typedef struct {
     __typeof__(curl_global_init) *_Nonnull global_init;
     __typeof__(curl_easy_init) *_Nonnull easy_init;
     __typeof__(curl_easy_cleanup) *_Nonnull easy_cleanup;
+    __typeof__(curl_easy_reset) *_Nonnull easy_reset;
     __typeof__(curl_easy_strerror) *_Nonnull easy_strerror;
     __typeof__(curl_multi_init) *_Nonnull multi_init;
     __typeof__(curl_multi_cleanup) *_Nonnull multi_cleanup;
@@ -35,6 +36,7 @@ static inline const char *mojo_libcurl_resolve(void *library, mojo_libcurl *api)
     MOJO_RESOLVE(global_init, curl_global_init)
     MOJO_RESOLVE(easy_init, curl_easy_init)
     MOJO_RESOLVE(easy_cleanup, curl_easy_cleanup)
+    MOJO_RESOLVE(easy_reset, curl_easy_reset)
     MOJO_RESOLVE(easy_strerror, curl_easy_strerror)
     MOJO_RESOLVE(multi_init, curl_multi_init)
     MOJO_RESOLVE(multi_cleanup, curl_multi_cleanup)

@@ -21,6 +21,10 @@ public final class CurlMulti {
     private var watches: [Int32: FDWatch] = [:]
     private var timer: TimerID?
     private var nextID: UInt64 = 1
+    /// Finished easy handles, reset and kept for the next requests: a handle costs an allocation
+    /// of several KiB and its set-up; a reused one keeps libcurl's caches warm.
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+    private let maxIdleHandles = 32
 
     /// A client for `loop`; nothing is loaded until the first request.
     public convenience init(loop: EventLoop) {
@@ -43,6 +47,7 @@ public final class CurlMulti {
         _ = mojo_curl_multi_setopt_ptr(curl.api, multi, CURLMOPT_TIMERDATA, nil)
         for transfer in transfers.values { _ = curl.multi_remove_handle(multi, transfer.easy) }
         transfers.removeAll()
+        for easy in idleHandles { curl.easy_cleanup(easy) }
         for watch in watches.values { watch.cancel() }
         if let timer { loop.cancel(timer) }
         _ = curl.multi_cleanup(multi)
@@ -98,7 +103,17 @@ public final class CurlMulti {
                 throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: request.url)
             }
             let (curl, multi) = try started()
-            let transfer = try CurlTransfer(curl: curl, id: id, request: request, completion: completion)
+            guard let easy = idleHandles.popLast() ?? curl.easy_init() else {
+                throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: request.url)
+            }
+            let transfer: CurlTransfer
+            do {
+                transfer = try CurlTransfer(curl: curl, easy: easy, id: id, request: request, completion: completion)
+            } catch {
+                // The handle may hold some of the refused request's options: not reused.
+                curl.easy_cleanup(easy)
+                throw error
+            }
             let rc = curl.multi_add_handle(multi, transfer.easy)
             guard rc == CURLM_OK else {
                 throw HTTPError(code: Int32(rc.rawValue), message: curl.message(rc), url: request.url)
@@ -125,6 +140,18 @@ public final class CurlMulti {
         guard let (curl, multi) = handle, let transfer = transfersByID.removeValue(forKey: id) else { return }
         transfers[transfer.easy] = nil
         _ = curl.multi_remove_handle(multi, transfer.easy)
+        recycle(transfer, curl)
+    }
+
+    /// Resets a removed transfer's easy handle and keeps it for a later request.
+    private func recycle(_ transfer: CurlTransfer, _ curl: LibCurl) {
+        let easy = transfer.takeHandle()
+        if idleHandles.count < maxIdleHandles {
+            curl.easy_reset(easy)
+            idleHandles.append(easy)
+        } else {
+            curl.easy_cleanup(easy)
+        }
     }
 
     /// Number of requests in flight.
@@ -184,6 +211,9 @@ public final class CurlMulti {
         }
         // Remove all before calling out: a completion may start or cancel other requests.
         for (transfer, _) in finished { _ = curl.multi_remove_handle(multi, transfer.easy) }
-        for (transfer, code) in finished { transfer.completion(transfer.result(code: code)) }
+        // The outcome is read from the handle before it is reset for reuse.
+        let outcomes = finished.map { ($0.0, $0.0.result(code: $0.1)) }
+        for (transfer, _) in finished { recycle(transfer, curl) }
+        for (transfer, result) in outcomes { transfer.completion(result) }
     }
 }

@@ -19,11 +19,13 @@ final class CurlTransfer {
     /// The address the SSRF guard refused, if it did.
     var refusedAddress: String?
 
-    /// Creates and configures the easy handle; throws with libcurl's message if an option is refused.
-    init(curl: LibCurl, id: RequestID, request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
-        guard let easy = curl.easy_init() else {
-            throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: request.url)
-        }
+    /// Whether `deinit` cleans the easy handle up (false once `takeHandle()` gave it back).
+    private var ownsHandle = true
+
+    /// Configures `easy` (new, or reset by `curl_easy_reset`) for `request`, taking it over;
+    /// throws with libcurl's message if an option is refused.
+    init(curl: LibCurl, easy: UnsafeMutableRawPointer, id: RequestID, request: HTTPRequest,
+         completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
         self.curl = curl
         self.id = id
         self.easy = easy
@@ -35,8 +37,14 @@ final class CurlTransfer {
         try configure(request)
     }
 
+    /// Hands the easy handle back (to be reset and reused); the transfer must not use it again.
+    func takeHandle() -> UnsafeMutableRawPointer {
+        ownsHandle = false
+        return easy
+    }
+
     deinit {
-        curl.easy_cleanup(easy)
+        if ownsHandle { curl.easy_cleanup(easy) }
         curl.slist_free_all(headerList)
         errorBuffer.deallocate()
     }
