@@ -24,12 +24,33 @@ public enum StandardWebhooks {
 
     /// `v1,<base64>` entries, one per secret, separated by spaces.
     public static func sign(id: String, timestamp: Int64, body: [UInt8], secrets: [WebhookSecret]) throws(CryptoError) -> String {
-        let content = signedContent(id: id, timestamp: timestamp, body: body)
-        var entries: [String] = []
-        for secret in secrets {
-            entries.append("v1," + Base64.encode(try HMAC.sha256(key: secret.key, data: content)))
+        try Signer(secrets: secrets).sign(id: id, timestamp: timestamp, body: body)
+    }
+
+    /// Signs many messages with the same secrets: their HMAC keys are prepared once (a webhook
+    /// sink keeps one for its life) and the signed content is fed without being copied.
+    public final class Signer {
+        private let keys: [HMACSHA256Key]
+
+        public init(secrets: [WebhookSecret]) throws(CryptoError) {
+            var keys: [HMACSHA256Key] = []
+            for secret in secrets { keys.append(try HMACSHA256Key(key: secret.key)) }
+            self.keys = keys
         }
-        return entries.joined(separator: " ")
+
+        /// The `webhook-signature` value: `v1,<base64>` per secret, separated by spaces.
+        public func sign(id: String, timestamp: Int64, body: [UInt8]) throws(CryptoError) -> String {
+            let prefix = Array("\(id).\(timestamp).".utf8)
+            var entries: [String] = []
+            for key in keys {
+                // withUnsafeBytes rethrows untyped errors: carry the typed one out in a Result.
+                let mac = prefix.withUnsafeBytes { p in
+                    body.withUnsafeBytes { b in Result { () throws(CryptoError) in try key.authenticate(p, b) } }
+                }
+                entries.append("v1," + Base64.encode(try mac.get()))
+            }
+            return entries.joined(separator: " ")
+        }
     }
 
     /// The three headers for one delivery attempt.

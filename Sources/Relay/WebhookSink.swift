@@ -15,6 +15,8 @@ public final class WebhookSink: Sink {
     public let name: String
     private let settings: WebhookSinkSettings
     private let secrets: [WebhookSecret]
+    /// The secrets' HMAC keys, prepared once.
+    private let signer: StandardWebhooks.Signer
     private let curl: CurlMulti
     private let log: Logger
     private weak var host: SinkHost?
@@ -39,6 +41,9 @@ public final class WebhookSink: Sink {
             }
         }
         self.secrets = secrets
+        do { signer = try StandardWebhooks.Signer(secrets: secrets) } catch {
+            throw SinkSetupError(sink: settings.name, reason: "cannot prepare the signing keys: \(error.description)")
+        }
     }
 
     public var capacity: Int { settings.concurrency }
@@ -56,7 +61,7 @@ public final class WebhookSink: Sink {
         if !secrets.isEmpty {
             do {
                 headers.append((StandardWebhooks.signatureHeader,
-                                try StandardWebhooks.sign(id: delivery.eventId, timestamp: timestamp, body: delivery.payload, secrets: secrets)))
+                                try signer.sign(id: delivery.eventId, timestamp: timestamp, body: delivery.payload)))
             } catch {
                 return done(.retry(reason: "signing failed: \(error.description)", afterMs: nil))
             }

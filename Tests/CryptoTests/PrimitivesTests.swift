@@ -53,6 +53,14 @@ func unhex(_ text: String) -> [UInt8] {
         let computed = try HMAC.sha256(key: unhex(key), data: unhex(data))
         #expect(computed.count == 32)
         #expect(hex(computed).hasPrefix(mac))
+        // The prepared key gives the same MAC, however the message is split, and stays usable.
+        let prepared = try HMACSHA256Key(key: unhex(key))
+        let message = unhex(data)
+        for split in [0, 1, message.count / 2, message.count] {
+            let head = Array(message[..<split]), tail = Array(message[split...])
+            let mac2 = try head.withUnsafeBytes { h in try tail.withUnsafeBytes { t in try prepared.authenticate(h, t) } }
+            #expect(hex(mac2).hasPrefix(mac), "split at \(split)")
+        }
     }
 
     @Test func hmacBufferVariantAndEmptyInputs() throws {
