@@ -605,28 +605,30 @@ def table(summary, R, args):
                 targets.append(("CPU per small event ≤ 3 × floor", f"{f(bc, 2)} µs vs {f(3 * fc, 2)} µs", bc <= 3 * fc))
                 targets.append(("CPU per small event ≈ 5 µs", f"{f(bc, 2)} µs", bc <= 5))
         w("")
-    if any(k[0] == "pipe" for k in R):
-        w("| throughput (run, pipe sink, one child counting lines) | events/s | CPU µs/event | Python / bridge (CPU) |")
-        w("|---|---:|---:|---:|")
+    def relay_rows(kind, python_flag):
+        """One bridge row and one Python row per size for a `run` + sink scenario; returns the
+        (size, bridge runs, python runs) it wrote."""
+        done = []
         for size in ("small", "4k"):
-            b, py = R.get(("pipe", size, "bridge"), []), R.get(("pipe", size, "python"), [])
+            b, py = R.get((kind, size, "bridge"), []), R.get((kind, size, "python"), [])
             if not b:
                 continue
             bc, pc = med(b, "cpu_us_per_event"), med(py, "cpu_us_per_event")
             w(f"| {size}: mojo-bridge run | {f(med(b, 'events_per_s'), 0)} | {f(bc, 2)} | {f(pc / bc)}x |")
-            w(f"| {size}: python_relay.py --pipe | {f(med(py, 'events_per_s'), 0)} | {f(pc, 2)} | |")
+            w(f"| {size}: python_relay.py {python_flag} | {f(med(py, 'events_per_s'), 0)} | {f(pc, 2)} | |")
+            done.append((size, b, py))
+        return done
+
+    if any(k[0] == "pipe" for k in R):
+        w("| throughput (run, pipe sink, one child counting lines) | events/s | CPU µs/event | Python / bridge (CPU) |")
+        w("|---|---:|---:|---:|")
+        relay_rows("pipe", "--pipe")
         w("")
     if any(k[0] == "webhook" for k in R):
         w(f"| throughput (run, webhook sink to a local receiver; {WEBHOOK_CONVS} conversations, {WEBHOOK_CONCURRENCY} requests in flight) | events/s | CPU µs/event | Python / bridge (CPU) |")
         w("|---|---:|---:|---:|")
         notes = []
-        for size in ("small", "4k"):
-            b, py = R.get(("webhook", size, "bridge"), []), R.get(("webhook", size, "python"), [])
-            if not b:
-                continue
-            bc, pc = med(b, "cpu_us_per_event"), med(py, "cpu_us_per_event")
-            w(f"| {size}: mojo-bridge run | {f(med(b, 'events_per_s'), 0)} | {f(bc, 2)} | {f(pc / bc)}x |")
-            w(f"| {size}: python_relay.py --webhook | {f(med(py, 'events_per_s'), 0)} | {f(pc, 2)} | |")
+        for size, b, py in relay_rows("webhook", "--webhook"):
             rs = b + py
             notes.append(f"{size}: receiver at most {f(max(r['receiver_cpu_percent'] for r in rs), 0)} % of a core")
             checked = sum(r["signatures_checked"] for r in rs)
