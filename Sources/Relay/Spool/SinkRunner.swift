@@ -100,13 +100,13 @@ final class SinkRunner {
 
     /// Queues the lane if it may start its next event now, or arms its retry timer.
     private func markReady(_ lane: Int) {
-        guard !lanes[lane].queued, let seq = lanes[lane].next, let item = spool.item(seq) else { return }
+        guard !lanes[lane].queued, let seq = lanes[lane].next, let nextAtMs = spool.nextAtMs(seq) else { return }
         if !sink.pipelinesConversations && lanes[lane].started > 0 { return }
-        let now = nowMs()
-        if item.nextAtMs > now {
+        let now = nextAtMs > 0 ? nowMs() : 0
+        if nextAtMs > now {
             // Later events of this conversation wait behind the one being retried.
             guard lanes[lane].retryTimer == nil else { return }
-            lanes[lane].retryTimer = loop.schedule(afterMilliseconds: Int(item.nextAtMs - now)) { [weak self] in
+            lanes[lane].retryTimer = loop.schedule(afterMilliseconds: Int(nextAtMs - now)) { [weak self] in
                 guard let self else { return }
                 self.lanes[lane].retryTimer = nil
                 self.markReady(lane)
@@ -220,7 +220,7 @@ final class SinkRunner {
             let lane = ready[readyHead]
             readyHead += 1
             lanes[lane].queued = false
-            guard let seq = lanes[lane].next, let item = spool.item(seq) else {
+            guard let seq = lanes[lane].next, let enqueued = spool.enqueuedAtMs(seq) else {
                 releaseIfIdle(lane)
                 continue
             }
@@ -229,7 +229,7 @@ final class SinkRunner {
                 guard let d = try spool.delivery(seq) else { continue }
                 delivery = d
             } catch {
-                log.error("spool read failed; event dead-lettered", [("id", item.id), ("error", error.description)])
+                log.error("spool read failed; event dead-lettered", [("id", spool.item(seq)?.id ?? ""), ("error", error.description)])
                 try? spool.deadLetter(seq, reason: "spool read failed: \(error.description)", nowMs: now)
                 removeFromLane(seq, lane: lane)
                 markReady(lane)
@@ -238,7 +238,6 @@ final class SinkRunner {
             }
             lanes[lane].started += 1
             inFlightCount += 1
-            let enqueued = item.enqueuedAtMs
             sink.deliver(delivery) { [weak self] outcome in self?.finished(seq, lane: lane, enqueuedAtMs: enqueued, outcome) }
             markReady(lane)   // a pipe takes the conversation's next event at once
         }

@@ -137,6 +137,11 @@ final class SinkSpool {
 
     /// The item with sequence number `seq`.
     func item(_ seq: Int) -> Item? { bySeq[seq] }
+    /// When item `seq` may be tried next (0: now); nil when it is gone. (The hot path reads single
+    /// fields rather than copying an item with its six references.)
+    func nextAtMs(_ seq: Int) -> Int64? { bySeq[seq]?.nextAtMs }
+    /// When item `seq` was spooled.
+    func enqueuedAtMs(_ seq: Int) -> Int64? { bySeq[seq]?.enqueuedAtMs }
     /// The sequence number of event `id`, if it is spooled.
     func seq(of id: String) -> Int? { seqOf[id] }
     /// The item of event `id`.
