@@ -24,6 +24,11 @@ final class PipeChild {
         var restart = true
         /// Called when a child exits and is not restarted.
         var onExit: ((ChildExit) -> Void)?
+        /// Ask for a 1 MiB stdin pipe (bursts go down in few writes). Only for the few children
+        /// of per-route sinks: the kernel counts pipe capacity per user, and past
+        /// /proc/sys/fs/pipe-user-pages-soft (64 MiB) gives every new pipe of that user one page,
+        /// which many per-conversation children with big pipes would soon cause.
+        var largePipe = false
     }
 
     private enum Phase { case running, waitingRestart, stopping, stopped }
@@ -51,7 +56,7 @@ final class PipeChild {
     /// The lines of one `write(2)`, reused.
     private var batch: [UInt8] = []
     private var pumpScheduled = false
-    /// The child's stdin pipe capacity (asked for 1 MiB): a burst goes down in few writes.
+    /// The child's stdin pipe capacity (64 KiB, or 1 MiB with `largePipe`).
     private var pipeCapacity = 65_536
     private var trimTimer: TimerID?
     private var startedAt = Deadline(nanoseconds: 0)
@@ -116,7 +121,8 @@ final class PipeChild {
             }
             stdin.write(batch)
         }
-        if batch.capacity > 2 * pipeCapacity { batch = [] }
+        // Kept for the next turn only when small: a sink may have many children.
+        if batch.capacity > 65_536 { batch = [] }
         trimRead()
         watchReading()
     }
@@ -187,7 +193,7 @@ final class PipeChild {
             return scheduleRestart()
         }
         process = child
-        pipeCapacity = child.enlargeStdinPipe(to: 1 << 20)
+        pipeCapacity = options.largePipe ? child.enlargeStdinPipe(to: 1 << 20) : 65_536
         startedAt = loop.now
         lastActivity = loop.now
         phase = .running

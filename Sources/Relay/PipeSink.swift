@@ -47,6 +47,7 @@ public final class PipeSink: Sink {
         options = PipeChild.Options(sink: settings.name, argv: pipe.command, environment: env, directory: pipe.directory,
                                     queueLimit: settings.queue,
                                     stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
+        options.largePipe = pipe.per == .route
     }
 
     /// Children are not restarted; `handler` hears the first exit (the `pipe` subcommand).
