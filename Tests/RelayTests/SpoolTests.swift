@@ -124,6 +124,26 @@ import Transport
         #expect(s.bytes <= 500)
     }
 
+    @Test func theByteCountFollowsTheFilesThroughRotationsAndDeletions() throws {
+        let dir = try RepoPaths.temporaryDirectory("spool")
+        let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, segmentBytes: 300, log: log)
+        func onDisk() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/p").reduce(0) {
+                $0 + ((try FileManager.default.attributesOfItem(atPath: dir + "/p/" + $1)[.size] as? Int) ?? 0)
+            }
+        }
+        for i in 1...12 { _ = try s.enqueue(delivery("e\(i)", conversation: "c\(i % 3)", payload: String(repeating: "q", count: 70)), nowMs: 1) }
+        try s.flush()
+        #expect(s.bytes == (try onDisk()))
+        // Out of order, so that some segments empty (and go) while others stay.
+        for i in [2, 5, 1, 3, 4, 8, 6] { try s.remove("e\(i)", nowMs: 2) }
+        try s.flush()
+        #expect(s.bytes == (try onDisk()))
+        let reopened = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, segmentBytes: 300, log: log)
+        #expect(reopened.bytes == (try onDisk()))
+        #expect(reopened.orderedIDs == ["e7", "e9", "e10", "e11", "e12"])
+    }
+
     @Test func aRepeatedEventIsSpooledOnce() throws {
         let s = SinkSpool(memoryFor: "p", maxBytes: 1 << 20, log: log)
         _ = try s.enqueue(delivery("same"), nowMs: 1)

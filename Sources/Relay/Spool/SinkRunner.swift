@@ -69,6 +69,10 @@ final class SinkRunner {
         if !ready.isEmpty { schedulePump() }
     }
 
+    /// Conversations with a lane now, and lane slots ever made (tests: lanes are freed and reused).
+    var liveLanes: Int { laneOf.count }
+    var laneSlots: Int { lanes.count }
+
     /// The lane of an item's conversation, created when it has none.
     private func lane(for item: SinkSpool.Item) -> Int {
         lane(tenant: item.tenant, conversation: item.conversation)
