@@ -41,7 +41,12 @@ final class TLSContext {
                     throw TLSSetupError(message: "cannot load CA file \(caFile): "
                         + openSSLErrorMessage(fallback: "SSL_CTX_load_verify_locations failed"))
                 }
+            } else if let directory = Self.systemCADirectory(), SSL_CTX_load_verify_dir(context, directory) == 1 {
+                // The system store as a hashed directory: a peer's CA is looked up by subject hash
+                // during the handshake, instead of parsing the whole bundle (~140 certificates,
+                // ~1.4 MB resident) when the context is made.
             } else {
+                ERR_clear_error()
                 guard SSL_CTX_set_default_verify_paths(context) == 1 else {
                     throw TLSSetupError(message: openSSLErrorMessage(fallback: "cannot load the system CA store"))
                 }
@@ -64,6 +69,29 @@ final class TLSContext {
 
     deinit {
         SSL_CTX_free(context)
+    }
+
+    /// OpenSSL's default certificate directory (or `SSL_CERT_DIR`) when it holds hashed links
+    /// (`9d04f354.0`, made by c_rehash / update-ca-certificates); nil when it does not, or when
+    /// `SSL_CERT_FILE` names a bundle to use instead: then the default paths apply.
+    static func systemCADirectory() -> String? {
+        if getenv("SSL_CERT_FILE") != nil { return nil }
+        let directory = getenv("SSL_CERT_DIR").map { String(cString: $0) } ?? String(cString: X509_get_default_cert_dir())
+        return hasHashedCertificates(directory) ? directory : nil
+    }
+
+    /// Whether `directory` has at least one entry named like a hashed certificate link.
+    static func hasHashedCertificates(_ directory: String) -> Bool {
+        guard case .success(let names) = DirectoryReader.list(path: directory) else { return false }
+        return names.contains(where: isHashedCertificateName)
+    }
+
+    /// `[0-9a-f]{8}.[0-9]+`: the name OpenSSL's hashed-directory lookup opens.
+    static func isHashedCertificateName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count >= 10, bytes[8] == UInt8(ascii: ".") else { return false }
+        let isHex = { (b: UInt8) in (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) }
+        return bytes[..<8].allSatisfy(isHex) && bytes[9...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// ALPN's wire format: each protocol as a length byte followed by its bytes; `nil` if a

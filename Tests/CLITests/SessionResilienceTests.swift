@@ -86,6 +86,12 @@ import TestSupport
         let untrusted = try BridgeProcess.run(args, environment: ["MOJO_TOKEN": token])
         #expect(untrusted.status == (transport == "websocket" ? 80 : 69), "\(untrusted.stderr)")
         #expect(untrusted.stderr.lowercased().contains("certificate"))
+        if transport == "websocket" {
+            // The system store read as a hashed directory (here SSL_CERT_DIR; /etc/ssl/certs by
+            // default): the CA is found by its subject hash during the handshake.
+            let viaDirectory = try BridgeProcess.run(args, environment: ["MOJO_TOKEN": token, "SSL_CERT_DIR": try pki.hashedDirectory()])
+            #expect(viaDirectory.status == 0, "\(viaDirectory.stderr)")
+        }
         let wrongName = try BridgeProcess.run(["send", "--url", server.url.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.2"),
                                                "--tenant", DemoWorld.tenant, "--transport", "websocket", "--ca-file", pki.caFile,
                                                "--conversation", "11111111-1111-4111-8111-111111111111", "x"],

@@ -11,6 +11,25 @@ public struct ThrowawayPKI: Sendable {
     /// Made on first use; nil when `openssl` is missing or fails.
     public static let shared: ThrowawayPKI? = try? ThrowawayPKI.generate()
 
+    /// A certificate directory in OpenSSL's hashed layout (`<subject hash>.0`) holding only this
+    /// CA, as update-ca-certificates lays out /etc/ssl/certs: for `SSL_CERT_DIR`.
+    public func hashedDirectory() throws -> String {
+        let out = Pipe()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["x509", "-hash", "-noout", "-in", caFile]
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let hash = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, hash.count == 8 else { throw DevServerError.control("openssl x509 -hash failed") }
+        let directory = try RepoPaths.temporaryDirectory("mojo-certdir")
+        try FileManager.default.copyItem(atPath: caFile, toPath: directory + "/" + hash + ".0")
+        return directory
+    }
+
     static func generate() throws -> ThrowawayPKI {
         let directory = try RepoPaths.temporaryDirectory("mojo-pki")
         let pki = ThrowawayPKI(directory: directory)

@@ -1,3 +1,5 @@
+import Foundation
+import TestSupport
 import Glibc
 import Testing
 @testable import Transport
@@ -81,5 +83,23 @@ import Testing
     @Test func alpnWireFormat() {
         #expect(TLSContext.alpnWireFormat(["h2", "http/1.1"]) == [2] + Array("h2".utf8) + [8] + Array("http/1.1".utf8))
         #expect(TLSContext.alpnWireFormat([""]) == nil)
+    }
+}
+
+@Suite struct SystemCADirectoryTests {
+    @Test func hashedCertificateNamesAreRecognised() {
+        for name in ["9d04f354.0", "002c0b4f.12"] { #expect(TLSContext.isHashedCertificateName(name), "\(name)") }
+        for name in ["9d04f354", "9D04F354.0", "9d04f35.0", "9d04f354.x", "ca-certificates.crt", "9d04f354.0.pem"] {
+            #expect(!TLSContext.isHashedCertificateName(name), "\(name)")
+        }
+    }
+
+    @Test func aDirectoryWithoutHashedLinksIsNotUsed() throws {
+        let empty = try RepoPaths.temporaryDirectory("mojo-nocerts")
+        _ = FileManager.default.createFile(atPath: empty + "/bundle.pem", contents: Data("x".utf8))
+        #expect(!TLSContext.hasHashedCertificates(empty))
+        #expect(!TLSContext.hasHashedCertificates(empty + "/missing"))
+        _ = FileManager.default.createFile(atPath: empty + "/9d04f354.0", contents: Data("x".utf8))
+        #expect(TLSContext.hasHashedCertificates(empty))
     }
 }
