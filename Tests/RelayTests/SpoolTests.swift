@@ -7,8 +7,8 @@ import Transport
 
 @Suite struct SpoolRecordTests {
     static let records: [SpoolRecord] = [
-        .enqueue(.init(id: "evt_1", tenant: "org", conversation: "c", route: "r", type: "message:new", hops: 2,
-                       enqueuedAtMs: 1_700_000_000_000, payload: Array(#"{"x":"ü"}"#.utf8))),
+        .enqueue(.init(entry: .init(id: "evt_1", tenant: "org", conversation: "c", route: "r", type: "message:new", hops: 2,
+                                    enqueuedAtMs: 1_700_000_000_000), payload: Array(#"{"x":"ü"}"#.utf8))),
         .done(id: "evt_1"),
         .retry(id: "evt_2", attempts: 3, nextAtMs: -5, reason: "HTTP 503"),
         .dead(id: "evt_3", reason: "HTTP 400"),

@@ -40,9 +40,7 @@ extension SinkSpool {
                 }
                 if case .enqueue(let e) = record {
                     let payloadOffset = at + length - e.payload.count
-                    found.append(Item(id: e.id, tenant: e.tenant, conversation: e.conversation, route: e.route, type: e.type,
-                                      hops: e.hops, enqueuedAtMs: e.enqueuedAtMs, segment: seq,
-                                      payloadOffset: payloadOffset, payloadLength: e.payload.count))
+                    found.append(Item(entry: e.entry, segment: seq, payloadOffset: payloadOffset, payloadLength: e.payload.count))
                 } else {
                     pendingRecords.append(record)
                 }

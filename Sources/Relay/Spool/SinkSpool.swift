@@ -11,15 +11,11 @@ import Transport
 /// `fsync(2)` runs at most every `syncIntervalMs` (power loss may cost that much), or after every
 /// append when `syncIntervalMs` is 0.
 final class SinkSpool {
-    /// What the spool knows of one item.
+    /// What the spool knows of one item: its entry (`item.id`, `item.tenant`, ... read through),
+    /// where its payload is, and its delivery state.
+    @dynamicMemberLookup
     struct Item {
-        var id: String
-        var tenant: String
-        var conversation: String
-        var route: String
-        var type: String
-        var hops: UInt32
-        var enqueuedAtMs: Int64
+        var entry: SpoolEntry
         var segment: Int
         var payloadOffset: Int
         var payloadLength: Int
@@ -30,6 +26,8 @@ final class SinkSpool {
         /// The payload kept in memory: always for a memory-only queue; for a disk spool while the
         /// hot cache has room (delivery then does not read it back from disk).
         var payload: [UInt8]? = nil
+
+        subscript<T>(dynamicMember field: KeyPath<SpoolEntry, T>) -> T { entry[keyPath: field] }
     }
 
     /// What `admit` did with an event.
@@ -150,18 +148,13 @@ final class SinkSpool {
     /// Appends an event unless it is spooled already or the spool is over `maxBytes`.
     func admit(_ d: Delivery, nowMs: Int64) throws(IOError) -> Admission {
         if seqOf[d.eventId] != nil { return .duplicate }
-        let conversation = d.conversationId ?? ""
-        let size = SpoolRecord.enqueueSize(id: d.eventId, tenant: d.tenant, conversation: conversation, route: d.route,
-                                           type: d.type, payloadCount: d.payload.count)
+        let entry = SpoolEntry(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "", route: d.route,
+                               type: d.type, hops: UInt32(d.hops), enqueuedAtMs: nowMs)
+        let size = SpoolRecord.enqueueSize(entry, payloadCount: d.payload.count)
         // The record plus room for the record that will retire it.
         guard bytes + size + 64 <= maxBytes else { return .full }
-        let end = try append(nowMs: nowMs) { out in
-            SpoolRecord.encodeEnqueue(id: d.eventId, tenant: d.tenant, conversation: conversation, route: d.route, type: d.type,
-                                      hops: UInt32(d.hops), enqueuedAtMs: nowMs, payload: d.payload, into: &out)
-        }
-        var item = Item(id: d.eventId, tenant: d.tenant, conversation: conversation, route: d.route, type: d.type,
-                        hops: UInt32(d.hops), enqueuedAtMs: nowMs, segment: current,
-                        payloadOffset: end - d.payload.count, payloadLength: d.payload.count)
+        let end = try append(nowMs: nowMs) { SpoolRecord.encodeEnqueue(entry, payload: d.payload, into: &$0) }
+        var item = Item(entry: entry, segment: current, payloadOffset: end - d.payload.count, payloadLength: d.payload.count)
         if directory == nil || hotBytes + d.payload.count <= hotLimit {
             item.payload = d.payload
             hotBytes += d.payload.count

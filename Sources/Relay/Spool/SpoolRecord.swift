@@ -1,5 +1,16 @@
 import CSystem
 
+/// What is spooled with every event besides its payload: who it is and where it goes.
+struct SpoolEntry: Equatable {
+    var id: String
+    var tenant: String
+    var conversation: String
+    var route: String
+    var type: String
+    var hops: UInt32
+    var enqueuedAtMs: Int64
+}
+
 /// One record of a spool segment file.
 ///
 /// Layout (little endian): magic `MJS1` (4 bytes), length of what follows the checksum (u32),
@@ -8,13 +19,7 @@ import CSystem
 /// record after a corrupt one.
 enum SpoolRecord: Equatable {
     struct Enqueue: Equatable {
-        var id: String
-        var tenant: String
-        var conversation: String
-        var route: String
-        var type: String
-        var hops: UInt32
-        var enqueuedAtMs: Int64
+        var entry: SpoolEntry
         var payload: [UInt8]
     }
 
@@ -38,8 +43,7 @@ enum SpoolRecord: Equatable {
         let header = Self.beginRecord(&out)
         switch self {
         case .enqueue(let e):
-            Self.encodeEnqueueBody(id: e.id, tenant: e.tenant, conversation: e.conversation, route: e.route, type: e.type,
-                                   hops: e.hops, enqueuedAtMs: e.enqueuedAtMs, payload: e.payload, into: &out)
+            Self.encodeEnqueueBody(e.entry, payload: e.payload, into: &out)
         case .done(let id):
             out.append(2); Self.put(id, &out)
         case .retry(let id, let attempts, let next, let reason):
@@ -55,28 +59,25 @@ enum SpoolRecord: Equatable {
         Self.endRecord(header, &out)
     }
 
-    /// Appends an enqueue record built from its fields (the spool's hot path: no `Enqueue` value).
-    static func encodeEnqueue(id: String, tenant: String, conversation: String, route: String, type: String, hops: UInt32,
-                              enqueuedAtMs: Int64, payload: [UInt8], into out: inout [UInt8]) {
+    /// Appends an enqueue record (the spool's hot path: no `Enqueue` value, no payload copy).
+    static func encodeEnqueue(_ entry: SpoolEntry, payload: [UInt8], into out: inout [UInt8]) {
         let header = beginRecord(&out)
-        encodeEnqueueBody(id: id, tenant: tenant, conversation: conversation, route: route, type: type, hops: hops,
-                          enqueuedAtMs: enqueuedAtMs, payload: payload, into: &out)
+        encodeEnqueueBody(entry, payload: payload, into: &out)
         endRecord(header, &out)
     }
 
     /// The encoded size of an enqueue record.
-    static func enqueueSize(id: String, tenant: String, conversation: String, route: String, type: String, payloadCount: Int) -> Int {
+    static func enqueueSize(_ entry: SpoolEntry, payloadCount: Int) -> Int {
         var n = headerSize + 1 + 4 + 8 + payloadCount
-        for s in [id, tenant, conversation, route, type] { n += 2 + min(s.utf8.count, 65_535) }
+        for s in [entry.id, entry.tenant, entry.conversation, entry.route, entry.type] { n += 2 + min(s.utf8.count, 65_535) }
         return n
     }
 
-    private static func encodeEnqueueBody(id: String, tenant: String, conversation: String, route: String, type: String,
-                                          hops: UInt32, enqueuedAtMs: Int64, payload: [UInt8], into out: inout [UInt8]) {
+    private static func encodeEnqueueBody(_ e: SpoolEntry, payload: [UInt8], into out: inout [UInt8]) {
         out.append(1)
-        put(id, &out); put(tenant, &out); put(conversation, &out); put(route, &out); put(type, &out)
-        put(UInt64(hops), 4, &out)
-        put(UInt64(bitPattern: enqueuedAtMs), 8, &out)
+        put(e.id, &out); put(e.tenant, &out); put(e.conversation, &out); put(e.route, &out); put(e.type, &out)
+        put(UInt64(e.hops), 4, &out)
+        put(UInt64(bitPattern: e.enqueuedAtMs), 8, &out)
         out.append(contentsOf: payload)
     }
 
@@ -107,8 +108,9 @@ enum SpoolRecord: Equatable {
         case 1:
             guard let id = r.string(), let tenant = r.string(), let conversation = r.string(), let route = r.string(),
                   let type = r.string(), let hops = r.uint(4), let at = r.uint(8) else { return nil }
-            return .enqueue(Enqueue(id: id, tenant: tenant, conversation: conversation, route: route, type: type,
-                                    hops: UInt32(hops), enqueuedAtMs: Int64(bitPattern: at), payload: Array(r.rest())))
+            return .enqueue(Enqueue(entry: SpoolEntry(id: id, tenant: tenant, conversation: conversation, route: route, type: type,
+                                                      hops: UInt32(hops), enqueuedAtMs: Int64(bitPattern: at)),
+                                    payload: Array(r.rest())))
         case 2:
             guard let id = r.string(), r.atEnd else { return nil }
             return .done(id: id)
