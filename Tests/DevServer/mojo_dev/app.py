@@ -365,6 +365,18 @@ class MojoServer:
         def conversation_id_of(data):
             return data.get("conversationId") if isinstance(data, dict) else None
 
+        async def member_conversation(sid, data):
+            """The sender and the conversation `data` names, when the sender is a member;
+            otherwise `conversation:error` goes back to the sender and the conversation is None."""
+            user_id, tenant_id = who(sid)
+            cid = conversation_id_of(data)
+            conv, err = self.check_member(user_id, tenant_id, cid)
+            if err:
+                await sio.emit("conversation:error",
+                               {"error": err, "conversationId": cid}, to=sid)
+                return user_id, None
+            return user_id, conv
+
         @sio.on("message:send")
         async def message_send(sid, data=None, *_):
             user_id, tenant_id = who(sid)
@@ -383,12 +395,8 @@ class MojoServer:
             return None
 
         async def typing(sid, data, is_typing):
-            user_id, tenant_id = who(sid)
-            cid = conversation_id_of(data)
-            conv, err = self.check_member(user_id, tenant_id, cid)
-            if err:
-                await sio.emit("conversation:error",
-                               {"error": err, "conversationId": cid}, to=sid)
+            user_id, conv = await member_conversation(sid, data)
+            if conv is None:
                 return
             await sio.emit("typing:update",
                            {"userId": user_id, "conversationId": conv["id"],
@@ -405,12 +413,8 @@ class MojoServer:
 
         @sio.on("messages:read")
         async def messages_read(sid, data=None, *_):
-            user_id, tenant_id = who(sid)
-            cid = conversation_id_of(data)
-            conv, err = self.check_member(user_id, tenant_id, cid)
-            if err:
-                await sio.emit("conversation:error",
-                               {"error": err, "conversationId": cid}, to=sid)
+            user_id, conv = await member_conversation(sid, data)
+            if conv is None:
                 return
             read_at = data.get("lastReadAt")
             if not isinstance(read_at, str) or not read_at:
@@ -418,12 +422,8 @@ class MojoServer:
             await self.publish_read(user_id, conv["id"], read_at)
 
         async def join_or_leave(sid, data, join):
-            user_id, tenant_id = who(sid)
-            cid = conversation_id_of(data)
-            conv, err = self.check_member(user_id, tenant_id, cid)
-            if err:
-                await sio.emit("conversation:error",
-                               {"error": err, "conversationId": cid}, to=sid)
+            user_id, conv = await member_conversation(sid, data)
+            if conv is None:
                 return
             room = f"conversation:{conv['id']}"
             await (sio.enter_room(sid, room) if join else sio.leave_room(sid, room))
