@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 @testable import Transport
 
 /// The HTTP peer for these tests: Python's `http.server` (HTTP/1.1, keep-alive, threaded) with
@@ -73,32 +74,14 @@ server.serve_forever()
         var out: [Int32] = [0, 0]
         guard pipe(&out) == 0 else { throw IOError(errno: errno, function: "pipe") }
         for fd in out { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let duplicate: (String) -> UnsafeMutablePointer<CChar>? = { strdup($0) }
-        let args = ["python3", "-u", path].map(duplicate) + [nil]
-        let env = ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LC_ALL=C"].map(duplicate) + [nil]
-        defer { (args + env).forEach { free($0) } }
-        // Test-runner threads block most signals and children inherit the mask: without this
-        // the child would ignore SIGTERM. Start it with an empty mask and default dispositions.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        posix_spawnattr_setsigmask(&attributes, &signals)
-        sigfillset(&signals)
-        posix_spawnattr_setsigdefault(&attributes, &signals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "python3", &actions, &attributes, args, env)
+        let spawned = spawnTestChild(["python3", "-u", path], stdin: nil, stdout: out[1])
         close(out[1])
-        guard rc == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let e):
             close(out[0])
-            throw IOError(errno: rc, function: "posix_spawnp python3")
+            throw IOError(errno: e.errno, function: "posix_spawnp python3")
         }
         self.pid = pid
         stdoutFD = out[0]

@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 @testable import Transport
 
 /// A child process started with `posix_spawnp`, its stdout on a pipe (tests only).
@@ -15,36 +16,16 @@ final class ChildProcess {
         var inPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&inPipe) == 0 else { throw IOError(errno: errno, function: "pipe") }
         for fd in outPipe + inPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let duplicate: (String) -> UnsafeMutablePointer<CChar>? = { strdup($0) }
-        let args = argv.map(duplicate) + [nil]
-        let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LC_ALL=C"]
-        let env = environment.map(duplicate) + [nil]
-        defer { (args + env).forEach { free($0) } }
-        // Test-runner threads block most signals and children inherit the mask: without this
-        // the child would ignore SIGTERM. Start it with an empty mask and default dispositions.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        posix_spawnattr_setsigmask(&attributes, &signals)
-        sigfillset(&signals)
-        posix_spawnattr_setsigdefault(&attributes, &signals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, args, env)
+        let spawned = spawnTestChild(argv, stdin: inPipe[0], stdout: outPipe[1])
         close(outPipe[1])
         close(inPipe[0])
-        guard rc == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let e):
             close(outPipe[0])
             close(inPipe[1])
-            throw IOError(errno: rc, function: "posix_spawnp \(argv[0])")
+            throw IOError(errno: e.errno, function: "posix_spawnp \(argv[0])")
         }
         self.pid = pid
         stdoutFD = outPipe[0]
