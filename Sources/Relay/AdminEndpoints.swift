@@ -73,6 +73,7 @@ public final class AdminEndpoints {
         if bridge.durable && !SpoolDirectory.isWritable(bridge.config.spool.directory) {
             reasons.append(.string("spool directory \(bridge.config.spool.directory) is not writable"))
         }
+        for (name, full) in bridge.spoolsFull() { reasons.append(.string("spool full: sink \(name) (\(full))")) }
         if reasons.isEmpty {
             respond(.json(200, ["status": "ready"]))
         } else {

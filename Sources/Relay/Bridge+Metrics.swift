@@ -24,10 +24,11 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_spool_dead", help: "Dead letters", labels: l) { Double(spool.deadCount) }
             try? m.callbackGauge("mojo_bridge_spool_bytes", help: "Bytes in the spool", labels: l) { Double(spool.bytes) }
             try? m.callbackGauge("mojo_bridge_spool_oldest_age_seconds", help: "Age of the oldest pending event", labels: l) {
-                guard let first = spool.orderedSeqs.first(where: { spool.item($0)?.dead == false }),
-                      let item = spool.item(first) else { return 0 }
+                guard let first = spool.orderedSeqs.first, let item = spool.item(first) else { return 0 }
                 return Double(now - item.enqueuedAtMs) / 1000
             }
+            try? m.callbackGauge("mojo_bridge_spool_full", help: "1 while the spool refuses new events (over max_size, or writes failing)",
+                                 labels: l) { spool.isFull ? 1 : 0 }
             try? m.callbackGauge("mojo_bridge_sink_disabled", help: "1 when the sink was disabled (HTTP 410)", labels: l) { runner.disabled ? 1 : 0 }
         }
         return m.render()
@@ -62,6 +63,9 @@ extension Bridge {
                                  labels: [("sink", name), ("outcome", label)])
         }
         let delivered = outcomes("delivered"), retry = outcomes("retry"), dead = outcomes("dead"), disabled = outcomes("disabled")
+        let writeErrors = try? metrics.counter("mojo_bridge_spool_write_errors_total", help: "Spool writes that failed (a full disk, ...)",
+                                               labels: [("sink", name)])
+        runner.spool.onWriteError = { writeErrors?.increment() }
         runner.onOutcome = { outcome, latencyMs in
             switch outcome {
             case .delivered:
@@ -71,6 +75,15 @@ extension Bridge {
             case .failed: dead?.increment()
             case .disabled: disabled?.increment()
             }
+        }
+    }
+
+    /// The sinks whose spool refuses new events now, with why (readiness).
+    func spoolsFull() -> [(String, String)] {
+        sinks.sorted { $0.key < $1.key }.compactMap { name, runner in
+            let spool = runner.spool
+            guard spool.isFull else { return nil }
+            return (name, spool.writeFailing ? "writes failing: \(spool.lastWriteError)" : "over max_size \(spool.maxBytes) bytes")
         }
     }
 }

@@ -18,6 +18,9 @@ public struct Delivery: Sendable {
     public var payload: [UInt8]
     /// How many sink replies led to this event (0 for events people made); bounds loops.
     public var hops: Int
+    /// Small key/value strings a sink attaches (an email subject, ...): spooled with the event
+    /// and handed back with it on every attempt.
+    public var attributes: [(String, String)] = []
 }
 
 /// Where a command from a sink came from, so the bridge can send it to the right place.

@@ -33,23 +33,33 @@ public final class SpoolInspector {
             }
         }
         for sink in config.sinks {
-            spools.append((sink.name, try SinkSpool(directory: config.spool.directory, sink: sink.name, maxBytes: config.spool.maxSize, log: log)))
+            spools.append((sink.name, try SinkSpool(directory: config.spool.directory, sink: sink.name, maxBytes: config.spool.maxSize,
+                                                    windowLimit: forWriting ? .max : 1, log: log)))
         }
         for tenant in config.tenants {
             spools.append(("replies:" + tenant.id, try SinkSpool(directory: config.spool.directory + "/.replies", sink: tenant.id,
-                                                                  maxBytes: config.spool.maxSize, log: log)))
+                                                                  maxBytes: config.spool.maxSize, windowLimit: forWriting ? .max : 1, log: log)))
+        }
+        if forWriting {
+            // Everything in memory: drops by id need it (an offline command, not the daemon).
+            for (_, spool) in spools { _ = spool.refill() }
         }
     }
 
-    /// Every item, optionally of one sink, in spool order.
+    /// Every item, optionally of one sink: pending ones in spool order, then the dead letters.
     public func entries(sink: String? = nil) -> [Entry] {
         var out: [Entry] = []
         for (name, spool) in spools where sink == nil || sink == name {
-            for seq in spool.orderedSeqs {
-                guard let item = spool.item(seq) else { continue }
-                out.append(Entry(sink: name, id: item.id, dead: item.dead, attempts: Int(item.attempts), nextAtMs: item.nextAtMs,
+            try? spool.forEachPending { item in
+                out.append(Entry(sink: name, id: item.id, dead: false, attempts: Int(item.attempts), nextAtMs: item.nextAtMs,
                                  enqueuedAtMs: item.enqueuedAtMs, type: item.type, conversation: item.conversation,
                                  lastError: item.lastError))
+            }
+            try? spool.dead.forEach { l in
+                out.append(Entry(sink: name, id: l.entry.id, dead: true, attempts: Int(l.attempts), nextAtMs: 0,
+                                 enqueuedAtMs: l.entry.enqueuedAtMs, type: l.entry.type, conversation: l.entry.conversation,
+                                 lastError: l.reason))
+                return true
             }
         }
         return out
@@ -65,11 +75,9 @@ public final class SpoolInspector {
         var n = 0
         let now = Timestamp.nowUnixMilliseconds()
         for (name, spool) in spools where sink == nil || sink == name {
-            for id in spool.orderedIDs where spool.item(id: id)?.dead == true && (ids.isEmpty || ids.contains(id)) {
-                try spool.revive(id, nowMs: now)
-                n += 1
-            }
-            spool.syncIfDirty(nowMs: now)
+            n += try spool.revive(ids: ids, nowMs: now).count
+            try? spool.checkpoint(sync: true)
+            spool.syncIfDirty(nowMs: now, force: true)
         }
         return n
     }
@@ -79,11 +87,15 @@ public final class SpoolInspector {
         var n = 0
         let now = Timestamp.nowUnixMilliseconds()
         for (name, spool) in spools where sink == nil || sink == name {
-            for id in spool.orderedIDs where ids.isEmpty ? (pending || spool.item(id: id)?.dead == true) : ids.contains(id) {
-                try spool.remove(id, nowMs: now)
-                n += 1
+            if pending || !ids.isEmpty {
+                for id in spool.orderedIDs where ids.isEmpty ? pending : ids.contains(id) {
+                    try spool.remove(id, nowMs: now)
+                    n += 1
+                }
             }
-            spool.syncIfDirty(nowMs: now)
+            n += try spool.dropDead(ids: ids)
+            try? spool.checkpoint(sync: true)
+            spool.syncIfDirty(nowMs: now, force: true)
         }
         return n
     }

@@ -1,6 +1,16 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Tests only: a full disk (or a crash) without filling one. `fail(path)` returns the errno an
+/// append to `path` fails with, or nil to let it through.
+public final class SpoolWriteFault: @unchecked Sendable {
+    public let fail: (String) -> Int32?
+    public init(_ fail: @escaping (String) -> Int32?) { self.fail = fail }
+}
+
+private let spoolWriteFault = Mutex<SpoolWriteFault?>(nil)
 
 /// A file the spool appends records to and reads them back from: `write(2)` appends, `pread(2)`
 /// reads, `fsync(2)` on request. Owned by one spool on the loop thread.
@@ -31,20 +41,42 @@ public final class SpoolFile {
     /// Appends `bytes` whole (retrying short writes and EINTR); returns the offset they start at.
     /// The offset comes from the file itself (O_APPEND), so it is right even if another process or
     /// object appended meanwhile (during a reload two spool objects may share a segment briefly).
+    ///
+    /// A write that fails part way (a full disk) is undone: the file is cut back to where it
+    /// ended, so no torn record stays behind and the same bytes can be appended again later.
     @discardableResult
     public func append(_ bytes: UnsafeRawBufferPointer) throws(IOError) -> Int {
         var off = 0
         while off < bytes.count {
+            if let fault = SpoolFile.writeFault?.fail(path) {
+                cutBack(wrote: off)
+                throw IOError(errno: fault, function: "write(\(path))")
+            }
             let n = write(fd, bytes.baseAddress! + off, bytes.count - off)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw IOError(errno: errno, function: "write(\(path))")
+                let e = errno
+                cutBack(wrote: off)
+                throw IOError(errno: e, function: "write(\(path))")
             }
             off += n
         }
         let end = Int(lseek(fd, 0, SEEK_CUR))
         size = end >= bytes.count ? end : size + bytes.count
         return size - bytes.count
+    }
+
+    /// Undoes the part of a failed append that reached the file.
+    private func cutBack(wrote: Int) {
+        guard wrote > 0 else { return }
+        let end = Int(lseek(fd, 0, SEEK_END))
+        if end >= wrote { _ = ftruncate(fd, off_t(end - wrote)) }
+    }
+
+    /// Tests only: when set, appends fail as it says.
+    public static var writeFault: SpoolWriteFault? {
+        get { spoolWriteFault.withLock { $0 } }
+        set { spoolWriteFault.withLock { $0 = newValue } }
     }
 
     /// Appends `bytes` whole; returns the offset they start at.
@@ -96,6 +128,18 @@ public enum SpoolDirectory {
                 throw IOError(errno: errno, function: "mkdir(\(partial))")
             }
         }
+    }
+
+    /// Whether `path` exists.
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// The size of the file at `path`, or nil when it cannot be read.
+    public static func fileSize(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
     /// Removes a file; a missing one is fine.

@@ -98,6 +98,8 @@ final class HandSink: Sink {
         // Out of attempts: dead-lettered, and the conversation moves on.
         try spin(loop) { sink.started.count == 4 }
         #expect(sink.started.map(\.id) == ["x1", "x1", "x1", "x2"])
-        #expect(r.spool.item(id: "x1")?.dead == true && r.deadLettered == 1)
+        #expect(r.spool.item(id: "x1") == nil && r.spool.deadCount == 1 && r.deadLettered == 1)
+        // The dead letter keeps its attempts (the log said 3; so does `spool list`).
+        #expect(try r.spool.dead.all().map(\.attempts) == [3])
     }
 }

@@ -6,13 +6,23 @@ import Transport
 @testable import Relay
 
 @Suite struct SpoolRecordTests {
+    static let entry = SpoolEntry(id: "evt_1", tenant: "org", conversation: "c", route: "r", type: "message:new", hops: 2,
+                                  enqueuedAtMs: 1_700_000_000_000, attributes: ["subject", "Hello ü", "to", "a@example.org"])
     static let records: [SpoolRecord] = [
-        .enqueue(.init(entry: .init(id: "evt_1", tenant: "org", conversation: "c", route: "r", type: "message:new", hops: 2,
-                                    enqueuedAtMs: 1_700_000_000_000), payload: Array(#"{"x":"ü"}"#.utf8))),
-        .done(id: "evt_1"),
-        .retry(id: "evt_2", attempts: 3, nextAtMs: -5, reason: "HTTP 503"),
-        .dead(id: "evt_3", reason: "HTTP 400"),
-        .revive(id: "evt_3"),
+        .enqueue(.init(entry: entry, payload: Array(#"{"x":"ü"}"#.utf8))),
+        .done(position: SpoolPosition.make(segment: 3, offset: 4096)),
+        .retry(position: 77, attempts: 3, nextAtMs: -5, reason: "HTTP 503"),
+        .checkpoint(.init(cursor: SpoolPosition.make(segment: 2, offset: 12), behind: 5,
+                          items: [.init(position: 9, attempts: 1, nextAtMs: 100, reason: "HTTP 500"), .init(position: 99, attempts: 0, nextAtMs: 0, reason: "")])),
+        .dead(.init(entry: entry, attempts: 8, reason: "HTTP 400", payload: [1, 2, 3])),
+    ]
+    static let legacyRecords: [SpoolRecord] = [
+        .enqueue(.init(entry: SpoolEntry(id: "evt_1", tenant: "org", conversation: "c", route: "r", type: "message:new", hops: 2,
+                                         enqueuedAtMs: 1_700_000_000_000), payload: Array(#"{"x":"ü"}"#.utf8))),
+        .legacyDone(id: "evt_1"),
+        .legacyRetry(id: "evt_2", attempts: 3, nextAtMs: -5, reason: "HTTP 503"),
+        .legacyDead(id: "evt_3", reason: "HTTP 400"),
+        .legacyRevive(id: "evt_3"),
     ]
 
     @Test func roundTripsEveryKind() {
@@ -21,6 +31,15 @@ import Transport
             record.encode(into: &bytes)
             #expect(Array(bytes[0..<4]) == SpoolRecord.magic)
             #expect(SpoolRecord.decode(body: bytes[SpoolRecord.headerSize...]) == record)
+        }
+    }
+
+    @Test func readsVersionOneRecords() {
+        for record in Self.legacyRecords {
+            var bytes: [UInt8] = []
+            record.encodeLegacy(into: &bytes)
+            #expect(Array(bytes[0..<4]) == SpoolRecord.legacyMagic)
+            #expect(SpoolRecord.decode(body: bytes[SpoolRecord.headerSize...], legacy: true) == record)
         }
     }
 
@@ -48,7 +67,7 @@ import Transport
 
     @Test func truncatedBodiesAreRejected() {
         var bytes: [UInt8] = []
-        SpoolRecord.retry(id: "evt", attempts: 1, nextAtMs: 2, reason: "r").encode(into: &bytes)
+        SpoolRecord.retry(position: 5, attempts: 1, nextAtMs: 2, reason: "r").encode(into: &bytes)
         let body = bytes[SpoolRecord.headerSize...]
         for cut in 1..<body.count { #expect(SpoolRecord.decode(body: body.dropLast(cut)) == nil) }
     }
@@ -72,14 +91,15 @@ import Transport
             try s.deadLetter("e3", reason: "HTTP 400", nowMs: 13)
         }
         let s = try SinkSpool(directory: dir, sink: "hooks", maxBytes: 1 << 20, log: log)
-        #expect(Array(s.orderedIDs) == ["e2", "e3", "e4"])
+        #expect(Array(s.orderedIDs) == ["e2", "e4"])
         #expect(s.item(id: "e2")?.attempts == 2 && s.item(id: "e2")?.nextAtMs == 500)
-        #expect(s.item(id: "e3")?.dead == true && s.item(id: "e3")?.lastError == "HTTP 400")
+        let dead = try s.dead.all()
+        #expect(dead.map(\.entry.id) == ["e3"] && dead.first?.reason == "HTTP 400")
         #expect(try s.delivery("e4")?.payload == Array("{\"n\":4}".utf8))
         #expect(s.corruptRecords == 0)
     }
 
-    @Test func aTornTailAndACorruptRecordAreSkippedAndTheRestSurvives() throws {
+    @Test(arguments: [4096, 1]) func aTornTailAndACorruptRecordAreSkippedAndTheRestSurvives(window: Int) throws {
         let dir = try RepoPaths.temporaryDirectory("spool")
         do {
             let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, log: log)
@@ -87,13 +107,26 @@ import Transport
         }
         let file = dir + "/p/00000001.log"
         var data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-        // Flip one payload byte of the second record (its checksum no longer matches) and tear the file mid-record.
-        let second = (0..<data.count - 4).filter { Array(data[$0..<($0 + 4)]) == SpoolRecord.magic }[1]
+        // Flip one payload byte of the second event (its checksum no longer matches) and tear the
+        // file mid-record. (The first record of a segment is its checkpoint.)
+        let second = (0..<data.count - 4).filter { Array(data[$0..<($0 + 4)]) == SpoolRecord.magic }[2]
         data[second + 40] ^= 0xFF
         data += SpoolRecord.magic + [200, 0, 0, 0, 1, 2]
         try Data(data).write(to: URL(fileURLWithPath: file))
-        let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, log: log)
-        #expect(Array(s.orderedIDs) == ["e1", "e3"])
+        // With a window of one, the corrupt record is met by the read cursor, after recovery.
+        let s = try SinkSpool(directory: dir, sink: "p", maxBytes: 1 << 20, windowLimit: window, log: log)
+        var seen = s.orderedIDs + s.refill().compactMap { s.item($0)?.id }
+        if window == 1 {
+            #expect(s.pendingCount == 2)
+            while let seq = s.orderedSeqs.first {
+                try s.remove(seq, nowMs: 1)
+                seen += s.refill().compactMap { s.item($0)?.id }
+            }
+            #expect(seen == ["e1", "e3"])
+            #expect(s.corruptRecords == 2)
+            return
+        }
+        #expect(seen == ["e1", "e3"])
         #expect(s.corruptRecords == 2)
         // New records append cleanly after the torn tail was cut off.
         _ = try s.enqueue(delivery("e4"), nowMs: 2)

@@ -59,14 +59,22 @@ final class SinkRunner {
         self.whenFull = settings.whenFull
         self.nowMs = nowMs
         var touched: [Int] = []
-        for seq in spool.orderedSeqs {
-            guard let item = spool.item(seq), !item.dead else { continue }
+        for seq in Array(spool.orderedSeqs) + spool.refill() {
+            guard let item = spool.item(seq) else { continue }
             let lane = lane(for: item)
             if lanes[lane].seqs.isEmpty { touched.append(lane) }
             lanes[lane].seqs.append(seq)
         }
         for lane in touched { markReady(lane) }
         if !ready.isEmpty { schedulePump() }
+    }
+
+    /// Queues what the spool loaded from disk (its window had room again), in spool order.
+    private func takeLoaded() {
+        for seq in spool.refill() {
+            guard let item = spool.item(seq) else { continue }
+            added(seq, tenant: item.tenant, conversation: item.conversation)
+        }
     }
 
     /// Conversations with a lane now, and lane slots ever made (tests: lanes are freed and reused).
@@ -141,8 +149,8 @@ final class SinkRunner {
         do {
             // The same event again (a replay) is spooled once and queued once.
             switch try spool.admit(d, nowMs: nowMs()) {
-            case .added(let seq): return added(seq, d)
-            case .duplicate: return
+            case .added(let seq): return added(seq, tenant: d.tenant, conversation: d.conversationId ?? "")
+            case .spooled, .duplicate: return
             case .full: break
             }
             if whenFull == .drop_oldest, let (oldest, lane) = oldestNotInFlight() {
@@ -152,12 +160,17 @@ final class SinkRunner {
                 releaseIfIdle(lane)
                 refused += 1
                 log.warn("spool full: dropped the oldest event", [("dropped_id", dropped), ("spool_bytes", String(spool.bytes))])
-                if case .added(let seq) = try spool.admit(d, nowMs: nowMs()) { return added(seq, d) }
+                switch try spool.admit(d, nowMs: nowMs()) {
+                case .added(let seq): return added(seq, tenant: d.tenant, conversation: d.conversationId ?? "")
+                case .spooled, .duplicate: return
+                case .full: break
+                }
             }
             refused += 1
             onRefused?()
             if refused == 1 || refused % 1000 == 0 {
-                log.error("spool full: event refused", [("id", d.eventId), ("refused_total", String(refused)), ("max_bytes", String(spool.maxBytes))])
+                log.error(spool.writeFailing ? "spool cannot be written (\(spool.lastWriteError)): event refused" : "spool full: event refused",
+                          [("id", d.eventId), ("refused_total", String(refused)), ("max_bytes", String(spool.maxBytes))])
             }
         } catch {
             refused += 1
@@ -165,8 +178,8 @@ final class SinkRunner {
         }
     }
 
-    private func added(_ seq: Int, _ d: Delivery) {
-        let lane = lane(tenant: d.tenant, conversation: d.conversationId ?? "")
+    private func added(_ seq: Int, tenant: String, conversation: String) {
+        let lane = lane(tenant: tenant, conversation: conversation)
         lanes[lane].seqs.append(seq)
         markReady(lane)
         schedulePump()
@@ -184,16 +197,16 @@ final class SinkRunner {
     /// Puts dead letters back in line in the running daemon (all when `ids` is empty) and
     /// re-enables a sink disabled by a 410; returns how many were revived.
     func retryDead(_ ids: [String]) -> Int {
-        var n = 0
         let now = nowMs()
-        let wanted = Set(ids)
-        for seq in Array(spool.orderedSeqs) {
-            guard let item = spool.item(seq), item.dead, wanted.isEmpty || wanted.contains(item.id) else { continue }
-            do { try spool.revive(seq, nowMs: now) } catch { continue }
-            let lane = lane(for: item)
-            lanes[lane].seqs.append(seq)
-            markReady(lane)
-            n += 1
+        var n = 0
+        do {
+            for a in try spool.revive(ids: ids, nowMs: now) {
+                n += 1
+                guard case .added(let seq) = a, let item = spool.item(seq) else { continue }
+                added(seq, tenant: item.tenant, conversation: item.conversation)
+            }
+        } catch {
+            log.error("dead letters could not be put back in line", [("error", error.description)])
         }
         disabled = false
         spool.syncIfDirty(nowMs: now, force: true)
@@ -220,11 +233,19 @@ final class SinkRunner {
         guard !disabled, !stopping else { return }
         let now = nowMs()
         spool.syncIfDirty(nowMs: now)
+        takeLoaded()
         while inFlightCount < sink.capacity && readyHead < ready.count {
             let lane = ready[readyHead]
             readyHead += 1
             lanes[lane].queued = false
-            guard let seq = lanes[lane].next, let enqueued = spool.enqueuedAtMs(seq) else {
+            guard let seq = lanes[lane].next else {
+                releaseIfIdle(lane)
+                continue
+            }
+            guard let enqueued = spool.enqueuedAtMs(seq) else {
+                // Gone from the spool (its record could not be written): the lane moves on.
+                removeFromLane(seq, lane: lane)
+                markReady(lane)
                 releaseIfIdle(lane)
                 continue
             }
@@ -233,11 +254,15 @@ final class SinkRunner {
                 guard let d = try spool.delivery(seq) else { continue }
                 delivery = d
             } catch {
-                log.error("spool read failed; event dead-lettered", [("id", spool.item(seq)?.id ?? ""), ("error", error.description)])
-                try? spool.deadLetter(seq, reason: "spool read failed: \(error.description)", nowMs: now)
-                removeFromLane(seq, lane: lane)
+                // Unreadable on disk (an I/O error): retried on the schedule, never dead-lettered
+                // for it at once.
+                let attempts = (spool.item(seq)?.attempts ?? 0)
+                let delay = schedule.count > Int(attempts) + 1 ? schedule[Int(attempts) + 1] : (schedule.last ?? 1000)
+                log.error("spool read failed; will try again", [("id", spool.item(seq)?.id ?? ""), ("retry_in_ms", String(max(delay, 1000))),
+                                                                ("error", error.description)])
+                try? spool.scheduleRetry(seq, attempts: attempts, nextAtMs: now + Int64(max(delay, 1000)),
+                                         reason: "spool read failed: \(error.description)", nowMs: now)
                 markReady(lane)
-                releaseIfIdle(lane)
                 continue
             }
             lanes[lane].started += 1
@@ -269,8 +294,8 @@ final class SinkRunner {
                 let id = spool.item(seq)?.id ?? ""
                 let attempts = (spool.item(seq)?.attempts ?? 0) + 1
                 if Int(attempts) >= schedule.count {
+                    guard moveToDead(seq, attempts: attempts, reason: reason, afterMs: afterMs, now: now) else { break }
                     removeFromLane(seq, lane: lane)
-                    try spool.deadLetter(seq, reason: reason, nowMs: now)
                     deadLettered += 1
                     log.error("delivery failed for good; dead-lettered", [("id", id), ("attempts", String(attempts)), ("reason", reason)])
                 } else {
@@ -284,8 +309,9 @@ final class SinkRunner {
                 }
             case .failed(let reason):
                 let id = spool.item(seq)?.id ?? ""
+                let attempts = (spool.item(seq)?.attempts ?? 0) + 1
+                guard moveToDead(seq, attempts: attempts, reason: reason, afterMs: nil, now: now) else { break }
                 removeFromLane(seq, lane: lane)
-                try spool.deadLetter(seq, reason: reason, nowMs: now)
                 deadLettered += 1
                 log.error("delivery refused; dead-lettered", [("id", id), ("reason", reason)])
             case .disabled(let reason):
@@ -303,6 +329,23 @@ final class SinkRunner {
         schedulePump()
     }
 
+    /// Dead-letters an item; when the dead letter cannot be written (a full disk) the item stays
+    /// queued and is tried again after the schedule's last delay: nothing is dead-lettered, or
+    /// lost, for want of space.
+    private func moveToDead(_ seq: Int, attempts: UInt32, reason: String, afterMs: Int?, now: Int64) -> Bool {
+        do {
+            try spool.deadLetter(seq, attempts: attempts, reason: reason, nowMs: now)
+            return true
+        } catch {
+            guard spool.item(seq) != nil else { return true }
+            let delay = max(schedule.last ?? 1000, 1000, afterMs ?? 0)
+            try? spool.scheduleRetry(seq, attempts: attempts - 1, nextAtMs: now + Int64(delay), reason: reason, nowMs: now)
+            log.error("dead letter could not be written; will try again", [("id", spool.item(seq)?.id ?? ""),
+                                                                            ("retry_in_ms", String(delay)), ("error", error.description)])
+            return false
+        }
+    }
+
     /// Stops delivering; what is in flight or queued stays spooled.
     func stop(graceMs: Int, _ done: @escaping () -> Void) {
         stopping = true
@@ -312,7 +355,10 @@ final class SinkRunner {
         }
         spool.syncIfDirty(nowMs: nowMs(), force: true)
         sink.stop(graceMs: graceMs) { [self] in
+            try? spool.checkpoint(sync: false)
             spool.syncIfDirty(nowMs: nowMs(), force: true)
+            // A new runner may open the same spool (a reload): this one only records removals now.
+            spool.close()
             done()
         }
     }
