@@ -78,4 +78,43 @@ import TestSupport
         #expect(drop.stdout.contains("3 items dropped"))
         #expect(try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"]).stdout.contains("deaf: 0 pending"))
     }
+
+    /// Issue 12 item 1 and issue 16 item 4, end to end: a dead letter (three 500s), then events
+    /// that fail once and are delivered, then more, SIGTERM, restart. Nothing delivered comes back,
+    /// the dead letter stays dead, and `spool list` gives the attempts the log gave.
+    @Test func aDeadLetterThenARestartRevivesNothingAndKeepsItsAttempts() throws {
+        let receiver = try PythonPeer("webhook_receiver.py")
+        let poisoned = try world.newConversation()
+        let c = try world.newConversation()
+        let fails: [JSONValue] = Array(repeating: ["status": 500], count: 3)
+        try receiver.control.post("/control/script", ["responses": .array(fails)])
+        let daemon = try Daemon(rules: """
+            sink hooks { type = webhook  url = "http://127.0.0.1:\(receiver.port)/mojo"  allow_private = true  retry = [0s, 100ms, 100ms] }
+            route r { conversation = ["\(poisoned)", "\(c)"]  to = hooks }
+            """)
+        try world.post("poison", to: poisoned)
+        #expect(daemon.process.waitForStderr("dead-lettered"), "\(daemon.process.stderr)")
+        #expect(daemon.process.stderr.contains("attempts=3"))
+        // One conversation, one delivery at a time: every event fails once, then goes through.
+        let once: [JSONValue] = Array((0..<20).map { _ -> [JSONValue] in [["status": 500], ["status": 204]] }.joined())
+        try receiver.control.post("/control/script", ["responses": .array(once)])
+        for i in 1...20 { try world.post("a\(i)", to: c) }
+        #expect((try receiver.control.get("/control/deliveries?count=43&wait=20").arrayValue ?? []).count >= 43)
+        for i in 1...20 { try world.post("b\(i)", to: c) }
+        #expect((try receiver.control.get("/control/deliveries?count=63&wait=20").arrayValue ?? []).count >= 63)
+        #expect(daemon.stop() == 0)
+        let before = (try receiver.control.get("/control/deliveries?count=0&wait=0").arrayValue ?? []).count
+        let list = try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"])
+        #expect(list.stdout.contains("hooks: 0 pending, 1 dead"), "\(list.stdout)")
+        #expect(list.stdout.contains("attempts=3"), "\(list.stdout)")
+        let again = try BridgeProcess(["run", "--config", daemon.configPath, "--log-level", "debug"])
+        #expect(again.waitForStderr("msg=connected"))
+        #expect(again.stderr.contains("msg=\"spool recovered\" sink=hooks pending=0 dead=1"), "\(again.stderr)")
+        // A sentinel: once it is delivered, anything revived would have been delivered before it.
+        try world.post("sentinel", to: c)
+        let after = try receiver.control.get("/control/deliveries?count=\(before + 1)&wait=20").arrayValue ?? []
+        #expect(after.count == before + 1, "\(after.count - before) deliveries after the restart")
+        again.signal(SIGTERM)
+        #expect(again.wait() == 0)
+    }
 }
