@@ -24,7 +24,7 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_spool_dead", help: "Dead letters", labels: l) { Double(spool.deadCount) }
             try? m.callbackGauge("mojo_bridge_spool_bytes", help: "Bytes in the spool", labels: l) { Double(spool.bytes) }
             try? m.callbackGauge("mojo_bridge_spool_oldest_age_seconds", help: "Age of the oldest pending event", labels: l) {
-                guard let first = spool.orderedSeqs.first, let item = spool.item(first) else { return 0 }
+                guard let first = spool.orderedSeqs.first(where: { spool.item($0) != nil }), let item = spool.item(first) else { return 0 }
                 return Double(now - item.enqueuedAtMs) / 1000
             }
             try? m.callbackGauge("mojo_bridge_spool_full", help: "1 while the spool refuses new events (over max_size, or writes failing)",

@@ -95,6 +95,7 @@ extension SinkSpool {
                               attempts: state.attempts, nextAtMs: state.nextAtMs, lastError: state.reason))
         }
         setRecovered(items: items)
+        closedBytes = segments.filter { $0.key != current }.reduce(0) { $0 + $1.value.size }
         if behind < 0 { behind = 0 }
         // Segments wholly before the cursor with nothing loaded: the checkpoint covers them.
         let cursorSegment = SpoolPosition.segment(cursor)

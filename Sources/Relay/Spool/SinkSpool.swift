@@ -104,6 +104,8 @@ final class SinkSpool {
     var current = 0
     /// `segments[current]`, kept at hand: the hot path appends to it.
     var currentSegment: Segment?
+    /// Bytes in the segments other than the current one (they no longer grow).
+    var closedBytes = 0
 
     /// The next record to look at for loading (`SpoolPosition`).
     var cursor = 0
@@ -114,6 +116,7 @@ final class SinkSpool {
     /// Retry state of positions at or after the cursor (read back at recovery).
     var laterState: [Int: (attempts: UInt32, nextAtMs: Int64, reason: String)] = [:]
     private var scanner: (segment: Int, scanner: SpoolScanner)?
+    private var lastCollectSegment = 0
     /// Where recovery began reading (its checkpoint's end): corrupt records after it were counted.
     var replayStart = 0
 
@@ -195,7 +198,7 @@ final class SinkSpool {
     /// Bytes held (on disk, or in memory for a memory-only queue).
     var bytes: Int {
         guard directory != nil else { return hotBytes + dead.bytes }
-        return segments.values.reduce(0) { $0 + $1.size } + pendingEnqueues.count + pendingState.count + dead.bytes
+        return closedBytes + (currentSegment?.size ?? 0) + pendingEnqueues.count + pendingState.count + dead.bytes
     }
     /// Items waiting (not dead): loaded ones and those on disk behind the window.
     var pendingCount: Int { bySeq.count + max(0, behind) }
@@ -361,6 +364,11 @@ final class SinkSpool {
             loaded.append(load(item))
         }
         if behind < 0 { behind = 0 }
+        // The cursor left segments behind: those with nothing loaded can go.
+        if SpoolPosition.segment(cursor) != lastCollectSegment {
+            lastCollectSegment = SpoolPosition.segment(cursor)
+            try? collect()
+        }
         return loaded
     }
 
@@ -441,8 +449,10 @@ final class SinkSpool {
         SpoolRecord.done(position: item.position).encode(into: &pendingState)
         dirty = true
         removalsSinceCheckpoint += 1
-        if let seg = segments[item.segment] { seg.live -= 1 }
-        try collect()
+        if let seg = segments[item.segment] {
+            seg.live -= 1
+            if seg.live <= 0 && item.segment < SpoolPosition.segment(cursor) { try collect() }
+        }
         if removalsSinceCheckpoint >= checkpointEvery { try? checkpoint(sync: false) }
     }
 
@@ -649,8 +659,10 @@ final class SinkSpool {
         segments[number] = seg
         let previous = current
         let previousCursor = cursor
+        let previousSize = currentSegment?.size ?? 0
         current = number
         currentSegment = seg
+        closedBytes += previousSize
         if file.size == 0 {
             // Nothing left to load before it: the cursor moves on, and older segments can go.
             if cursor == 0 || !hasBacklog { cursor = SpoolPosition.make(segment: number, offset: 0) }
@@ -662,6 +674,7 @@ final class SinkSpool {
                     current = previous
                     currentSegment = old
                     cursor = previousCursor
+                    closedBytes -= previousSize
                 }
                 throw error
             }
@@ -717,7 +730,9 @@ final class SinkSpool {
     }
 
     func drop(segment: Int) {
-        segments.removeValue(forKey: segment)?.close()
+        guard let gone = segments.removeValue(forKey: segment) else { return }
+        gone.close()
+        if segment != current { closedBytes -= gone.size }
         SpoolDirectory.remove(path(of: segment))
     }
 
