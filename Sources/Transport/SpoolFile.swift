@@ -142,6 +142,13 @@ public enum SpoolDirectory {
         return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
+    /// Bytes available to an unprivileged writer on the file system of `path` (nil when unknown).
+    public static func freeBytes(_ path: String) -> Int? {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return nil }
+        return Int(st.f_bavail) * Int(st.f_frsize)
+    }
+
     /// Removes a file; a missing one is fine.
     public static func remove(_ path: String) {
         _ = unlink(path)

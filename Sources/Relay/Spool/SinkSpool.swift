@@ -230,7 +230,9 @@ final class SinkSpool {
     /// Appends an event unless it was spooled recently or the spool is full.
     func admit(_ d: Delivery, nowMs: Int64) throws(IOError) -> Admission {
         if seqOf[d.eventId] != nil || recentSet.contains(d.eventId) { return .duplicate }
-        if writeFailing { return .full }
+        // While writes fail, one event per backoff interval probes whether they succeed again.
+        let probe = writeFailing
+        if probe && Timestamp.nowUnixMilliseconds() < retryWritesAtMs { return .full }
         var attributes: [String] = []
         for (k, v) in d.attributes { attributes.append(k); attributes.append(v) }
         let entry = SpoolEntry(id: d.eventId, tenant: d.tenant, conversation: d.conversationId ?? "", route: d.route,
@@ -245,7 +247,7 @@ final class SinkSpool {
         }
         if let seg = currentSegment, seg.size + pendingEnqueues.count + pendingState.count >= segmentBytes { try rotate() }
         if pendingEnqueues.count >= 1 << 20 { try flush() }
-        if writeFailing { return .full }
+        if writeFailing && !probe { return .full }
         guard let seg = currentSegment else { throw IOError(errno: 5, function: "spool segment missing") }
         if pendingEnqueues.isEmpty { pendingBase = seg.size }
         let offset = pendingBase + pendingEnqueues.count
@@ -255,6 +257,9 @@ final class SinkSpool {
         guard behind <= 0 && skip.isEmpty && bySeq.count < windowLimit else {
             behind += 1
             pendingBehind += 1
+            if probe {
+                do { try flush() } catch { return .full }
+            }
             return .spooled
         }
         var item = Item(entry: entry, position: position, payloadOffset: offset + size - d.payload.count, payloadLength: d.payload.count)
@@ -265,6 +270,9 @@ final class SinkSpool {
         let seq = load(item)
         pendingSeqs.append(seq)
         cursor = SpoolPosition.make(segment: current, offset: offset + size)
+        if probe {
+            do { try flush() } catch { return .full }
+        }
         return .added(seq)
     }
 
@@ -572,6 +580,7 @@ final class SinkSpool {
             let now = Timestamp.nowUnixMilliseconds()
             guard now >= retryWritesAtMs else { throw IOError(errno: lastWriteErrno, function: "spool write (backing off)") }
         }
+        let wroteEnqueues = !pendingEnqueues.isEmpty
         if !pendingEnqueues.isEmpty {
             do {
                 let file = try seg.file()
@@ -605,7 +614,9 @@ final class SinkSpool {
                 throw error
             }
         }
-        if writeFailing {
+        // A small state record may fit where an event does not: the spool counts as writable again
+        // when an event was written, or when the file system has room.
+        if writeFailing && (wroteEnqueues || (SpoolDirectory.freeBytes(directory ?? "/") ?? 0) >= 256 << 10) {
             writeFailing = false
             writeBackoffMs = 0
             log.info("spool writes succeed again; new events are accepted", [("sink", sink)])
