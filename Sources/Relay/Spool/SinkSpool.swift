@@ -556,6 +556,13 @@ final class SinkSpool {
     /// Flushes to stable storage if anything was written since the last flush; a failed write is
     /// tried again on the next call.
     func syncIfDirty(nowMs: Int64, force: Bool = false) {
+        if writeFailing, pendingState.isEmpty, pendingEnqueues.isEmpty, let directory,
+           Timestamp.nowUnixMilliseconds() >= retryWritesAtMs, (SpoolDirectory.freeBytes(directory) ?? 0) >= 256 << 10 {
+            // Nothing waits to be written, and the file system has room again.
+            writeFailing = false
+            writeBackoffMs = 0
+            log.info("spool writes succeed again; new events are accepted", [("sink", sink)])
+        }
         guard dirty, directory != nil else { return }
         do {
             try flush()
