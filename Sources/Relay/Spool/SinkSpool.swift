@@ -462,6 +462,7 @@ final class SinkSpool {
             if seg.live <= 0 && item.segment < SpoolPosition.segment(cursor) { try collect() }
         }
         if removalsSinceCheckpoint >= checkpointEvery { try? checkpoint(sync: false) }
+        rotateIfLarge()
     }
 
     /// Event `id` leaves the spool.
@@ -480,6 +481,14 @@ final class SinkSpool {
         guard directory != nil else { return }
         SpoolRecord.retry(position: item.position, attempts: attempts, nextAtMs: nextAtMs, reason: reason).encode(into: &pendingState)
         dirty = true
+        rotateIfLarge()
+    }
+
+    /// State records alone fill segments too (a drain writes one per event): rotate on them as
+    /// on events, so that a drained spool keeps one segment, not every removal it recorded.
+    private func rotateIfLarge() {
+        guard !writeFailing, let seg = currentSegment, seg.size + pendingEnqueues.count + pendingState.count >= segmentBytes else { return }
+        try? rotate()
     }
 
     /// A failed attempt of event `id`.
