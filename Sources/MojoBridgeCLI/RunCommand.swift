@@ -35,11 +35,18 @@ final class RunCommand {
 
     func run() -> ExitCode {
         guard let config = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
+        let unavailable = SinkKinds.unavailable(in: config)
+        guard unavailable.isEmpty else {
+            for e in unavailable { printErr(e.description) }
+            printErr("mojo-bridge run: \(path): \(unavailable.count) error\(unavailable.count == 1 ? "" : "s") in the configuration; not started")
+            return .config
+        }
         var log = runtime.log
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
         if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }
         let bridge = Bridge(config: config, loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
-                            sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log, config: config))
+                            sinkFactory: SinkKinds.factory(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
+                                                           config: { [weak self] in self?.bridge?.config ?? config }))
         self.bridge = bridge
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
@@ -69,6 +76,12 @@ final class RunCommand {
             for e in errors { log.error("configuration error", [("error", e.description)]) }
             log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
         case .success(let c):
+            let unavailable = SinkKinds.unavailable(in: c)
+            guard unavailable.isEmpty else {
+                for e in unavailable { log.error("configuration error", [("error", e.description)]) }
+                log.error("new configuration refused; the running one stays in force", [("errors", String(unavailable.count))])
+                return
+            }
             bridge?.reload(c)
             endpoints?.reloadSecrets()
         }
@@ -86,25 +99,3 @@ final class RunCommand {
     }
 }
 
-/// The sink kinds this build has.
-enum SinkFactories {
-    static func make(loop: EventLoop, reaper: ChildReaper, curl: CurlMulti, logger: Logger, config: BridgeConfig) -> SinkFactory {
-        // No child sees the daemon's token or any secret given by environment variable.
-        var hidden: Set<String> = ["MOJO_TOKEN"]
-        for t in config.tenants { if case .env(let name) = t.token { hidden.insert(name) } }
-        for s in config.sinks {
-            if case .webhook(let w) = s.kind { for case .env(let name) in w.secrets { hidden.insert(name) } }
-        }
-        return { settings, host throws(SinkSetupError) in
-            switch settings.kind {
-            case .pipe(let pipe):
-                return PipeSink(settings: settings, pipe: pipe, loop: loop, reaper: reaper, logger: logger, host: host, hiddenEnvironment: hidden)
-            case .webhook(let webhook):
-                do throws(HTTPError) { try curl.prepare() } catch { throw SinkSetupError(sink: settings.name, reason: error.message) }
-                return try WebhookSink(settings: settings, webhook: webhook, curl: curl, logger: logger, host: host)
-            case .email:
-                return nil
-            }
-        }
-    }
-}

@@ -26,6 +26,8 @@ public final class AdminEndpoints {
     private var seenIDs: [String: Int64] = [:]
     private let loop: EventLoop
     private let log: Logger
+    /// The `webhook-id` prefix every signed inbound command must use (a signed direction marker).
+    public static let inboundIDPrefix = "in_"
     /// How long a `message:send` request waits for the server's answer.
     public var answerWaitMs = 5000
     /// The router to hand to an `AdminServer`.
@@ -99,11 +101,22 @@ public final class AdminEndpoints {
         for (i, item) in items.enumerated() {
             var bytes: [UInt8] = []
             item.serialize(into: &bytes)
-            do { commands.append(try Envelope.parseCommand(bytes, defaultConversation: nil, plainText: false)) } catch {
+            do {
+                var inbound = try Envelope.parseCommand(bytes, plainText: false) { [bridge] inReplyTo in
+                    inReplyTo.flatMap { bridge.recentEvent($0)?.conversationId }
+                }
+                // Hops travel with every inbound path: from the answered event, else as declared,
+                // else those of the conversation's latest event (a consumer that says nothing
+                // cannot restart a reply chain at 0).
+                if inbound.inReplyTo == nil, inbound.hops == nil, let c = inbound.command.conversationId {
+                    inbound.hops = bridge.latestHops(tenant: inbound.tenant, conversation: c)
+                }
+                commands.append(inbound)
+            } catch {
                 return respond(.jsonError(400, items.count == 1 ? error.description : "command \(i): \(error.description)"))
             }
         }
-        let context = ReplyContext(tenant: nil, conversationId: nil, hops: 0)
+        let context = ReplyContext.none
         if commands.count == 1, case .send = commands[0].command {
             return single(commands[0], sink: sink, context: context, respond)
         }
@@ -186,6 +199,12 @@ public final class AdminEndpoints {
             return (401, "missing webhook-id, webhook-timestamp or webhook-signature")
         }
         guard let ts = StandardWebhooks.parseTimestamp(tsText) else { return (401, "bad webhook-timestamp") }
+        // The direction marker: outbound deliveries are signed with ids `evt_...`, inbound commands
+        // must be signed with ids `in_...`. The id is covered by the signature, so a captured
+        // outbound delivery cannot be replayed here as a command.
+        guard id.hasPrefix(Self.inboundIDPrefix) else {
+            return (401, "webhook-id must start with `\(Self.inboundIDPrefix)` for inbound commands (outbound deliveries are not commands)")
+        }
         let now = Timestamp.nowUnixMilliseconds() / 1000
         if case .failure(let e) = StandardWebhooks.verify(id: id, timestamp: ts, body: request.body, signatureHeader: signature,
                                                           secrets: keys, now: now) {

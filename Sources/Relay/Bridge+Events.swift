@@ -80,8 +80,14 @@ extension Bridge {
         }
         event.sourceSink = origin?.sink
         let table = routeTable ?? buildRouteTable()
+        var remembered = false
         config.forEachMatch(event) { index, route in
             for target in table[index] where target.sink != origin?.sink {
+                if !remembered {
+                    // What a reply naming this event (`inReplyTo`) answers.
+                    recent.record(AnsweredEvent(id: id, tenant: tenant, conversationId: event.conversationId, hops: hops))
+                    remembered = true
+                }
                 // A rendered delivery reads `event.data`; an envelope splices `data` unchanged.
                 target.runner.enqueue(target.renders
                     ? renderedDelivery(withTree(), route: route, settings: target.settings, hops: hops)
@@ -126,7 +132,7 @@ extension Bridge {
         var payload: [UInt8] = []
         payload.reserveCapacity(data.count + 160)
         Envelope.encode(id: event.eventId ?? "", type: event.type, timestamp: Timestamp.nowISO8601(), tenant: event.tenant,
-                        data: data, into: &payload)
+                        hops: hops, data: data, into: &payload)
         return Delivery(eventId: event.eventId ?? "", tenant: event.tenant, route: route, type: event.type,
                         conversationId: event.conversationId, payload: payload, hops: hops)
     }

@@ -39,6 +39,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// `mojo_bridge_events_received_total` series by tenant, then by event name.
     var eventCounters: [String: [String: Counter]] = [:]
     var origins = OriginTracker()
+    /// Events recently handed to sinks, for replies naming them (`inReplyTo`).
+    var recent = RecentEvents()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
     var stopping = false
@@ -160,8 +162,10 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
             return error.reason
         }
         guard let sink = made else {
-            log.error("sink kind not available in this build; its routes deliver nothing", [("sink", settings.name), ("type", settings.kind.name)])
-            return nil
+            // Never dropped silently: the sink's events would vanish while /readyz said 200.
+            let reason = "no factory registered for kind \(settings.kind.name) in this build"
+            log.error("sink not started", [("sink", settings.name), ("reason", reason)])
+            return reason
         }
         let spool: SinkSpool
         if durable {

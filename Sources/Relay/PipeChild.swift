@@ -64,7 +64,8 @@ final class PipeChild {
     private var restartTimer: TimerID?
     private var killTimer: TimerID?
     private var onStopped: (() -> Void)?
-    private var last: (tenant: String?, conversation: String?, hops: Int) = (nil, nil, 0)
+    /// What the child has read: the context of its replies (see `ReadTracker`).
+    private var reads = ReadTracker()
     /// Lines written to the child.
     private(set) var written = 0
     /// Output lines that were not valid commands.
@@ -80,7 +81,6 @@ final class PipeChild {
         self.reaper = reaper
         self.log = log
         self.host = host
-        last = (tenant, conversation, 0)
         spawn()
     }
 
@@ -117,7 +117,6 @@ final class PipeChild {
                 written += 1
                 unread.append((d, d.payload.count + 1, done))
                 unreadBytes += d.payload.count + 1
-                last = (d.tenant, d.conversationId ?? boundConversation, d.hops)
             }
             stdin.write(batch)
         }
@@ -149,6 +148,7 @@ final class PipeChild {
         while let first = unread.first, unreadBytes - first.bytes >= pending {
             unreadBytes -= first.bytes
             consumed.append(first.done)
+            reads.read(first.delivery)
             _ = unread.popFirst()
         }
         for done in consumed { done(.delivered) }
@@ -167,6 +167,7 @@ final class PipeChild {
         }
         // What is left was read before the child died.
         let read = unread.elements.map(\.done)
+        for entry in unread.elements { reads.read(entry.delivery) }
         unread.removeAll()
         unreadBytes = 0
         for done in read { done(.delivered) }
@@ -230,16 +231,49 @@ final class PipeChild {
             var bytes = Array(raw)
             if bytes.last == 0x0D { bytes.removeLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            var answered: AnsweredEvent?
+            let implicit = reads.replyContext()
             do {
-                let inbound = try Envelope.parseCommand(bytes, defaultConversation: boundConversation ?? last.conversation, plainText: true)
-                host?.sink(options.sink, sent: inbound, context: ReplyContext(tenant: boundTenant ?? last.tenant,
-                                                                              conversationId: boundConversation ?? last.conversation, hops: last.hops))
+                var inbound = try Envelope.parseCommand(bytes, plainText: true) { inReplyTo in
+                    if let inReplyTo {
+                        answered = self.find(inReplyTo)
+                        return answered?.conversationId
+                    }
+                    return self.boundConversation ?? implicit.read?.conversationId
+                }
+                if let r = inbound.inReplyTo, answered == nil { answered = find(r) }
+                let context: ReplyContext
+                if let answered {
+                    context = ReplyContext(tenant: answered.tenant, conversationId: answered.conversationId,
+                                           hops: max(answered.hops, inbound.hops ?? 0), answering: answered.id)
+                } else if let boundConversation {
+                    context = ReplyContext(tenant: boundTenant, conversationId: boundConversation, hops: implicit.hops,
+                                           answering: implicit.read?.id)
+                } else {
+                    // A per-route child: the last line it has read, a guess used only for a
+                    // command without a written conversation, and never when ambiguous.
+                    context = ReplyContext(tenant: implicit.read?.tenant ?? boundTenant, conversationId: implicit.read?.conversationId,
+                                           hops: implicit.hops, answering: implicit.read?.id, certain: false,
+                                           ambiguity: implicit.ambiguity)
+                }
+                inbound.hops = nil
+                host?.sink(options.sink, sent: inbound, context: context)
             } catch {
                 badLines += 1
                 log.warn("line from child dropped", [("reason", error.description),
                                                      ("line", String(decoding: bytes.prefix(200), as: UTF8.self))])
             }
         }
+    }
+
+    /// A delivery this child was given, by event id (for `inReplyTo`): read recently, still
+    /// unread, else whatever the bridge remembers.
+    private func find(_ id: String) -> AnsweredEvent? {
+        if let e = reads.find(id) { return e }
+        if let d = unread.elements.first(where: { $0.delivery.eventId == id })?.delivery {
+            return AnsweredEvent(id: d.eventId, tenant: d.tenant, conversationId: d.conversationId ?? boundConversation, hops: d.hops)
+        }
+        return host?.recentEvent(id)
     }
 
     private func exited(pid: pid_t, _ status: ChildExit) {
