@@ -49,7 +49,10 @@ final class RunCommand {
                                                            config: { [weak self] in self?.bridge?.config ?? config }))
         self.bridge = bridge
         runtime.onStopSignal { [weak self] in self?.shutdown() }
-        try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
+        try? runtime.loop.onSignal(SIGHUP) { [weak self] in
+            log.info("SIGHUP received")
+            self?.reload(log)
+        }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
         do { try bridge.start() } catch {
             printErr("mojo-bridge run: \(error.description); not started")
@@ -57,6 +60,7 @@ final class RunCommand {
         }
         if let admin = config.admin {
             let endpoints = AdminEndpoints(bridge: bridge, loop: runtime.loop, logger: log)
+            endpoints.onReload = { [weak self] in self?.reload(log) }
             do {
                 adminServer = try AdminServer(listen: admin.listen, loop: runtime.loop, handler: endpoints.router, logger: log)
                 self.endpoints = endpoints
@@ -69,22 +73,27 @@ final class RunCommand {
         return runtime.run()
     }
 
-    private func reload(_ log: Logger) {
-        log.info("SIGHUP: reloading configuration", [("config", path)])
+    /// Reloads the configuration file (SIGHUP, `POST /v1/reload`); returns the errors that kept
+    /// the running configuration in force, nil when the new one was applied.
+    @discardableResult
+    private func reload(_ log: Logger) -> [String]? {
+        log.info("reloading configuration", [("config", path)])
+        var errors: [String] = []
         switch ConfigLoader.load(path: path, env: .system) {
-        case .failure(let errors):
-            for e in errors { log.error("configuration error", [("error", e.description)]) }
-            log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
+        case .failure(let e):
+            errors = e.map(\.description)
         case .success(let c):
-            let unavailable = SinkKinds.unavailable(in: c)
-            guard unavailable.isEmpty else {
-                for e in unavailable { log.error("configuration error", [("error", e.description)]) }
-                log.error("new configuration refused; the running one stays in force", [("errors", String(unavailable.count))])
-                return
+            errors = SinkKinds.unavailable(in: c).map(\.description)
+            if errors.isEmpty {
+                bridge?.reload(c)
+                bridge?.recordReload(success: true)
+                return nil
             }
-            bridge?.reload(c)
-            endpoints?.reloadSecrets()
         }
+        for e in errors { log.error("configuration error", [("error", e)]) }
+        log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
+        bridge?.recordReload(success: false)
+        return errors
     }
 
     private func shutdown() {

@@ -18,8 +18,16 @@ final class PipeChild {
         var queueLimit: Int
         var stopGraceMs: Int
         var maxLineBytes = 1 << 20
-        /// A child that lives shorter than this counts as a crash for the crash-loop report.
+        /// A child that lives shorter than this counts as a crash: the restart delay grows.
         var minUptimeMs = 5_000
+        /// Restart delays: `backoffBaseMs` doubling per consecutive crash, capped at
+        /// `backoffMaxMs`, each jittered by ±25%; back to the base once a child lived `minUptimeMs`.
+        var backoffBaseMs = 200
+        var backoffMaxMs = 60_000
+        /// A child with events unread that reads nothing for this long is restarted; 0: never.
+        var stallMs = 0
+        /// Called at every restart attempt (metrics) with whether the child is crash-looping.
+        var onRestart: ((_ crashLooping: Bool) -> Void)?
         /// Restart a child that exits (a daemon's sink); false for `mojo-bridge pipe`, which ends with its child.
         var restart = true
         /// Called when a child exits and is not restarted.
@@ -61,6 +69,13 @@ final class PipeChild {
     private var trimTimer: TimerID?
     private var startedAt = Deadline(nanoseconds: 0)
     private var quickExits = 0
+    /// When the child last read something (or started): the stall clock.
+    private var lastProgress = Deadline(nanoseconds: 0)
+    /// Set when the daemon ended the child itself (stalled, stdin closed): said once, at warn.
+    private var endedBecause: String?
+    private var random = SystemRandomNumberGenerator()
+    /// Whether the child keeps dying young (for /readyz and metrics).
+    var isCrashLooping: Bool { quickExits >= 3 }
     private var restartTimer: TimerID?
     private var killTimer: TimerID?
     private var onStopped: (() -> Void)?
@@ -136,8 +151,43 @@ final class PipeChild {
             self.trimTimer = nil
             let before = self.unread.count
             self.trimRead()
+            if self.unread.count < before {
+                self.lastProgress = self.loop.now
+            } else if self.checkStuck() {
+                return
+            }
             self.watchReading(delayMs: self.unread.count < before ? 20 : min(500, delayMs * 2))
         }
+    }
+
+    /// A child that cannot or will not read: its stdin is closed (it can never read again), or it
+    /// read nothing for `stallMs` with events waiting. Reported at warn and restarted (its unread
+    /// events go to the next child). Returns true when it is being ended.
+    private func checkStuck() -> Bool {
+        guard let process, phase == .running, endedBecause == nil else { return false }
+        var reason: String?
+        if !Self.hasStdin(process.pid) {
+            reason = "pipe child closed its stdin; restarting it"
+        } else if options.stallMs > 0,
+                  Int((loop.now.nanoseconds &- lastProgress.nanoseconds) / 1_000_000) >= options.stallMs {
+            reason = "pipe child read nothing for stall_timeout; restarting it"
+        }
+        guard let reason else { return false }
+        endedBecause = reason
+        log.warn(reason, [("pid", String(process.pid)), ("unread", String(unread.count)), ("stall_timeout_ms", String(options.stallMs))])
+        process.signal(SIGTERM)
+        let pid = process.pid
+        killTimer = loop.schedule(afterMilliseconds: options.stopGraceMs) { [weak self] in
+            guard let self, let p = self.process, p.pid == pid else { return }
+            p.signal(SIGKILL)
+        }
+        return true
+    }
+
+    /// Whether process `pid` still has a file descriptor 0 (Linux: /proc/PID/fd/0).
+    static func hasStdin(_ pid: pid_t) -> Bool {
+        var buf = [CChar](repeating: 0, count: 64)
+        return readlink("/proc/\(pid)/fd/0", &buf, buf.count) >= 0 || errno != ENOENT
     }
 
     /// Forgets the deliveries the child has read: those before the bytes still in the pipe.
@@ -190,13 +240,18 @@ final class PipeChild {
             child = try ChildProcess(argv: options.argv, environment: options.environment, directory: options.directory,
                                      pipes: [.stdin, .stdout, .stderr, .stdinReadBack])
         } catch {
-            log.error("cannot start pipe child", [("command", options.argv.first ?? ""), ("error", error.description)])
-            return scheduleRestart()
+            quickExits += 1
+            let delay = nextDelay()
+            log.error("cannot start pipe child", [("command", options.argv.first ?? ""), ("error", error.description),
+                                                  ("attempt", String(quickExits)), ("restart_in_ms", String(delay))])
+            return scheduleRestart(delay)
         }
         process = child
+        endedBecause = nil
         pipeCapacity = options.largePipe ? child.enlargeStdinPipe(to: 1 << 20) : 65_536
         startedAt = loop.now
         lastActivity = loop.now
+        lastProgress = loop.now
         phase = .running
         let writer = FDWriter(fd: child.stdinFD, loop: loop)
         writer.onDrain = { [weak self] in self?.pump() }
@@ -310,18 +365,30 @@ final class PipeChild {
         }
         let uptime = Int((loop.now.nanoseconds &- startedAt.nanoseconds) / 1_000_000)
         quickExits = uptime < options.minUptimeMs ? quickExits + 1 : 0
-        if quickExits >= 3 {
-            log.error("pipe child is crash-looping", [("status", status.description), ("quick_exits", String(quickExits)), ("queued", String(queued))])
+        if let killTimer { loop.cancel(killTimer) }
+        let delay = nextDelay()
+        // One line per attempt.
+        if isCrashLooping {
+            log.error("pipe child is crash-looping", [("status", status.description), ("quick_exits", String(quickExits)),
+                                                      ("queued", String(queued)), ("restart_in_ms", String(delay))])
         } else {
-            log.warn("pipe child exited; restarting", [("status", status.description), ("queued", String(queued))])
+            log.warn("pipe child exited; restarting", [("status", status.description), ("queued", String(queued)),
+                                                       ("restart_in_ms", String(delay))])
         }
-        scheduleRestart()
+        scheduleRestart(delay)
     }
 
-    private func scheduleRestart() {
+    /// The delay before the next start: the base doubling per consecutive crash, capped, ±25%.
+    private func nextDelay() -> Int {
+        let steps = min(max(quickExits - 1, 0), 20)
+        let base = min(options.backoffMaxMs, options.backoffBaseMs << steps)
+        let spread = base / 4
+        return max(1, base - spread + (spread > 0 ? Int(random.next() % UInt64(2 * spread + 1)) : 0))
+    }
+
+    private func scheduleRestart(_ delay: Int) {
         phase = .waitingRestart
-        // 0.1 s, 0.2 s, 0.4 s ... capped at 30 s while the child keeps dying young.
-        let delay = min(30_000, 100 << min(quickExits, 9))
+        options.onRestart?(isCrashLooping)
         restartTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in
             guard let self, self.phase == .waitingRestart else { return }
             self.spawn()

@@ -49,7 +49,23 @@ public final class PipeSink: Sink {
                                     queueLimit: settings.queue,
                                     stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
         options.largePipe = pipe.per == .route
+        options.stallMs = Self.ms(pipe.stallTimeout)
+        options.onRestart = { [weak self] _ in
+            self?.restarts += 1
+            self?.onChildRestart?()
+        }
     }
+
+    static func ms(_ d: Duration) -> Int {
+        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Child restarts so far (crashes, failed starts, stalls).
+    public private(set) var restarts = 0
+    /// Called at every child restart (the bridge counts them in /metrics).
+    public var onChildRestart: (() -> Void)?
+    /// Children dying young again and again (backing off), for /readyz.
+    public var crashLoopingChildren: Int { children.values.filter(\.isCrashLooping).count }
 
     /// Children are not restarted; `handler` hears the first exit (the `pipe` subcommand).
     public func endWithChild(_ handler: @escaping (ChildExit) -> Void) {

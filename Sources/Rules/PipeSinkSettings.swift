@@ -26,8 +26,12 @@ public struct PipeSinkSettings: Sendable, Equatable {
     /// `idle_timeout`: a per-conversation child with nothing to do for this long is stopped (it
     /// starts again with the conversation's next event); `0s` keeps children forever. Default 10m.
     public var idleTimeout: Duration = .seconds(600)
+    /// `stall_timeout`: a child with events waiting that reads nothing for this long is reported
+    /// at warn and restarted (its unread events go to the next child); `0s` (the default) never.
+    /// A child that closes its stdin is restarted whatever this says.
+    public var stallTimeout: Duration = .zero
 
-    static let keys = ["command", "per", "format", "env", "dir", "stop_grace", "idle_timeout"]
+    static let keys = ["command", "per", "format", "env", "dir", "stop_grace", "idle_timeout", "stall_timeout"]
 
     /// Settings built in code (the `pipe` subcommand).
     public init(command: [String], per: Per, format: Format, environment: [String] = [], directory: String? = nil,
@@ -81,6 +85,7 @@ public struct PipeSinkSettings: Sendable, Equatable {
         settings.directory = reader.path("dir", mustBeReadable: false)
         settings.stopGrace = reader.duration("stop_grace", default: .seconds(5))
         settings.idleTimeout = reader.duration("idle_timeout", default: .seconds(600))
+        settings.stallTimeout = reader.duration("stall_timeout", default: .zero)
         return settings
     }
 }
