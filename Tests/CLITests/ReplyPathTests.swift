@@ -15,9 +15,10 @@ import TestSupport
         return try #require(line.split(separator: " ").first { $0.hasPrefix("port=") }.flatMap { Int($0.dropFirst(5)) })
     }
 
-    func sends(since: Int, count: Int, timeout: Double = 15) throws -> [JSONValue] {
+    /// The bridge's sends after `since` into `conversations` (other suites run beside this one).
+    func sends(since: Int, count: Int, in conversations: Set<String>, timeout: Double = 15) throws -> [JSONValue] {
         try world.awaitClientEvents(since: since, name: "message:send", count: count, timeout: timeout) {
-            $0["userId"]?.stringValue == DemoWorld.bridgeUser
+            $0["userId"]?.stringValue == DemoWorld.bridgeUser && conversations.contains($0["data"]?["conversationId"]?.stringValue ?? "")
         }
     }
 
@@ -56,7 +57,7 @@ import TestSupport
         try world.post("the first one, padded to twenty", to: first)
         #expect(d.process.waitForStderr("pipe child started"))
         for (i, c) in others.enumerated() { try world.post("burst event number \(i) padded", to: c) }
-        let got = try sends(since: since, count: 1)
+        let got = try sends(since: since, count: 1, in: Set([first] + others))
         #expect(got.count == 1, "\(d.process.stderr)")
         #expect(got.first?["data"]?["conversationId"]?.stringValue == first, "answer went to \(got.first?["data"]?["conversationId"]?.stringValue ?? "nowhere")")
         for c in others { #expect(try world.messages(in: c).count == 1) }
@@ -82,7 +83,7 @@ import TestSupport
         let since = try world.latestEventSeq()
         try world.post("one", to: a)
         try world.post("two", to: b)
-        let got = try sends(since: since, count: 1)
+        let got = try sends(since: since, count: 1, in: [a, b])
         #expect(got.first?["data"]?["conversationId"]?.stringValue == a, "\(d.process.stderr)")
         #expect(got.first?["data"]?["content"]?.stringValue == "to the first")
         #expect(d.stop() == 0)
@@ -163,7 +164,7 @@ import TestSupport
         let d = try Daemon(rules: rules("ADMIN_TOK", "one"), environment: secrets)
         func environmentOfNewestChild(after since: Int) throws -> String {
             try world.post("env?", to: c)
-            _ = try sends(since: since, count: 1)
+            _ = try sends(since: since, count: 1, in: [c])
             let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("env.") }
             let newest = files.max { (try? FileManager.default.attributesOfItem(atPath: dir + "/" + $0)[.modificationDate] as? Date ?? .distantPast) ?? .distantPast
                 < (try? FileManager.default.attributesOfItem(atPath: dir + "/" + $1)[.modificationDate] as? Date ?? .distantPast) ?? .distantPast }
@@ -191,7 +192,7 @@ import TestSupport
             })
         let since = try world.latestEventSeq()
         try world.post("hello", to: c)
-        let got = try sends(since: since, count: 1)
+        let got = try sends(since: since, count: 1, in: [c])
         #expect(got.first?["data"]?["content"]?.stringValue?.hasPrefix("UP ") == true, "\(d.process.stderr)")
         #expect(d.stop() == 0)
 
