@@ -11,6 +11,12 @@ enum CheckCommand {
     static func run(_ args: ParsedArguments) -> ExitCode {
         let path = ConfigFile.path(args)
         guard let config = ConfigFile.load(path, prefix: "") else { return .failure }
+        let unavailable = SinkKinds.unavailable(in: config)
+        guard unavailable.isEmpty else {
+            for e in unavailable { printErr(e.description) }
+            printErr("\(path): \(unavailable.count) error\(unavailable.count == 1 ? "" : "s")")
+            return .failure
+        }
         guard let eventPath = args.last("--event") else {
             print("\(path): ok (\(config.tenants.count) tenant\(config.tenants.count == 1 ? "" : "s"), \(config.sinks.count) sink\(config.sinks.count == 1 ? "" : "s"), \(config.routes.count) route\(config.routes.count == 1 ? "" : "s"), \(config.files.count) file\(config.files.count == 1 ? "" : "s"))")
             return .ok

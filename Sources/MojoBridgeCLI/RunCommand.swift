@@ -35,14 +35,24 @@ final class RunCommand {
 
     func run() -> ExitCode {
         guard let config = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
+        let unavailable = SinkKinds.unavailable(in: config)
+        guard unavailable.isEmpty else {
+            for e in unavailable { printErr(e.description) }
+            printErr("mojo-bridge run: \(path): \(unavailable.count) error\(unavailable.count == 1 ? "" : "s") in the configuration; not started")
+            return .config
+        }
         var log = runtime.log
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
         if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }
         let bridge = Bridge(config: config, loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
-                            sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log, config: config))
+                            sinkFactory: SinkKinds.factory(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
+                                                           config: { [weak self] in self?.bridge?.config ?? config }))
         self.bridge = bridge
         runtime.onStopSignal { [weak self] in self?.shutdown() }
-        try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
+        try? runtime.loop.onSignal(SIGHUP) { [weak self] in
+            log.info("SIGHUP received")
+            self?.reload(log)
+        }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
         do { try bridge.start() } catch {
             printErr("mojo-bridge run: \(error.description); not started")
@@ -50,6 +60,7 @@ final class RunCommand {
         }
         if let admin = config.admin {
             let endpoints = AdminEndpoints(bridge: bridge, loop: runtime.loop, logger: log)
+            endpoints.onReload = { [weak self] in self?.reload(log) }
             do {
                 adminServer = try AdminServer(listen: admin.listen, loop: runtime.loop, handler: endpoints.router, logger: log)
                 self.endpoints = endpoints
@@ -62,16 +73,27 @@ final class RunCommand {
         return runtime.run()
     }
 
-    private func reload(_ log: Logger) {
-        log.info("SIGHUP: reloading configuration", [("config", path)])
+    /// Reloads the configuration file (SIGHUP, `POST /v1/reload`); returns the errors that kept
+    /// the running configuration in force, nil when the new one was applied.
+    @discardableResult
+    private func reload(_ log: Logger) -> [String]? {
+        log.info("reloading configuration", [("config", path)])
+        var errors: [String] = []
         switch ConfigLoader.load(path: path, env: .system) {
-        case .failure(let errors):
-            for e in errors { log.error("configuration error", [("error", e.description)]) }
-            log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
+        case .failure(let e):
+            errors = e.map(\.description)
         case .success(let c):
-            bridge?.reload(c)
-            endpoints?.reloadSecrets()
+            errors = SinkKinds.unavailable(in: c).map(\.description)
+            if errors.isEmpty {
+                bridge?.reload(c)
+                bridge?.recordReload(success: true)
+                return nil
+            }
         }
+        for e in errors { log.error("configuration error", [("error", e)]) }
+        log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
+        bridge?.recordReload(success: false)
+        return errors
     }
 
     private func shutdown() {
@@ -86,25 +108,3 @@ final class RunCommand {
     }
 }
 
-/// The sink kinds this build has.
-enum SinkFactories {
-    static func make(loop: EventLoop, reaper: ChildReaper, curl: CurlMulti, logger: Logger, config: BridgeConfig) -> SinkFactory {
-        // No child sees the daemon's token or any secret given by environment variable.
-        var hidden: Set<String> = ["MOJO_TOKEN"]
-        for t in config.tenants { if case .env(let name) = t.token { hidden.insert(name) } }
-        for s in config.sinks {
-            if case .webhook(let w) = s.kind { for case .env(let name) in w.secrets { hidden.insert(name) } }
-        }
-        return { settings, host throws(SinkSetupError) in
-            switch settings.kind {
-            case .pipe(let pipe):
-                return PipeSink(settings: settings, pipe: pipe, loop: loop, reaper: reaper, logger: logger, host: host, hiddenEnvironment: hidden)
-            case .webhook(let webhook):
-                do throws(HTTPError) { try curl.prepare() } catch { throw SinkSetupError(sink: settings.name, reason: error.message) }
-                return try WebhookSink(settings: settings, webhook: webhook, curl: curl, logger: logger, host: host)
-            case .email:
-                return nil
-            }
-        }
-    }
-}

@@ -13,19 +13,23 @@ import Transport
 ///   with the reasons;
 /// - `GET /metrics`: Prometheus text format;
 /// - `POST /v1/spool/<sink>/retry`: dead letters back in line (bearer token);
+/// - `POST /v1/reload`: reload the configuration file, like SIGHUP (bearer token);
 /// - `POST /v1/sinks/<sink>/commands`: commands in the shared vocabulary (one object or an array)
 ///   from a webhook consumer: async replies, typing, read. Authenticated by a Standard Webhooks
-///   signature with one of the sink's secrets (a replayed `webhook-id` or a timestamp more than 5
-///   minutes off is refused), or by `Authorization: Bearer <admin token>`. A single `message:send`
+///   signature with one of the sink's secrets and a `webhook-id` starting with `in_` (the signed
+///   direction marker: deliveries go out as `evt_...`, so one cannot be replayed in; a replayed
+///   `webhook-id` or a timestamp more than 5 minutes off is refused), or by
+///   `Authorization: Bearer <admin token>`. Hops: from the `inReplyTo` event, else the `hops`
+///   sent back, else those of the conversation's latest event. A single `message:send`
 ///   waits up to `answerWaitMs` for the server: 200 with the message id, 422 with the server's
 ///   error, else 202 with the command id.
 public final class AdminEndpoints {
     private let bridge: Bridge
-    private let adminToken: String?
-    private var secrets: [String: [WebhookSecret]] = [:]
     private var seenIDs: [String: Int64] = [:]
     private let loop: EventLoop
     private let log: Logger
+    /// The `webhook-id` prefix every signed inbound command must use (a signed direction marker).
+    public static let inboundIDPrefix = "in_"
     /// How long a `message:send` request waits for the server's answer.
     public var answerWaitMs = 5000
     /// The router to hand to an `AdminServer`.
@@ -36,9 +40,6 @@ public final class AdminEndpoints {
         self.bridge = bridge
         self.loop = loop
         self.log = logger
-        var token: String?
-        if let ref = bridge.config.admin?.token, case .success(let t) = SecretResolver.value(of: ref) { token = t }
-        adminToken = token
         reloadSecrets()
         router.get("/healthz") { _, _, respond in respond(.json(200, ["status": "ok"])) }
         router.get("/readyz") { [weak self] _, _, respond in self?.readiness(respond) }
@@ -49,17 +50,52 @@ public final class AdminEndpoints {
         }
         router.addPrefix("POST", "/v1/sinks/") { [weak self] request, peer, respond in self?.inbound(request, peer: peer, respond) }
         router.addPrefix("POST", "/v1/spool/") { [weak self] request, peer, respond in self?.spoolRetry(request, peer: peer, respond) }
+        router.post("/v1/reload") { [weak self] request, peer, respond in self?.reload(request, peer: peer, respond) }
     }
 
-    /// Re-reads the sinks' secrets after a configuration reload.
-    public func reloadSecrets() {
-        secrets = [:]
-        for sink in bridge.config.sinks {
-            guard case .webhook(let w) = sink.kind else { continue }
-            secrets[sink.name] = w.secrets.compactMap { ref in
-                guard case .success(let text) = SecretResolver.value(of: ref) else { return nil }
-                return try? WebhookSecret(text)
-            }
+    /// What `POST /v1/reload` runs (the daemon's SIGHUP handler): nil when the new configuration
+    /// was applied, else the errors that kept the running one in force.
+    public var onReload: (() -> [String]?)?
+
+    /// The admin token, read at every use (a rotated `file:` takes effect at once); nil when
+    /// none is configured or it cannot be read.
+    private var adminToken: String? {
+        guard let ref = bridge.config.admin?.token, case .success(let t) = SecretResolver.value(of: ref), !t.isEmpty else { return nil }
+        return t
+    }
+
+    /// Whether the request carries the admin bearer token.
+    private func hasAdminToken(_ request: HTTPServerRequest) -> Bool {
+        guard let adminToken, let auth = request.head.header("Authorization"), auth.hasPrefix("Bearer ") else { return false }
+        return ConstantTime.equals(Array(auth.dropFirst(7).utf8), Array(adminToken.utf8))
+    }
+
+    /// `POST /v1/reload` (bearer token only): reloads the configuration file like SIGHUP (for
+    /// platforms with no signal to send, such as a Kubernetes ConfigMap update). 200 with what
+    /// changed's log line written, 422 with the errors when the new configuration is refused.
+    private func reload(_ request: HTTPServerRequest, peer: String, _ respond: @escaping (HTTPServerResponse) -> Void) {
+        guard hasAdminToken(request) else {
+            log.warn("reload refused", [("peer", peer)])
+            return respond(.jsonError(401, "send Authorization: Bearer <admin token> (admin { token = ... })"))
+        }
+        guard let onReload else { return respond(.jsonError(404, "reload is not available here")) }
+        log.info("reload requested through the admin API", [("peer", peer)])
+        if let errors = onReload() {
+            respond(.json(422, ["status": "refused", "errors": .array(errors.map { .string($0) })]))
+        } else {
+            respond(.json(200, ["status": "reloaded"]))
+        }
+    }
+
+    /// Kept for callers of the former API: secrets are now read at every use.
+    public func reloadSecrets() {}
+
+    /// The sink's signing secrets, read now (a rotated `file:` takes effect at once).
+    private func signingSecrets(of sink: String) -> [WebhookSecret] {
+        guard let settings = bridge.config.sink(named: sink), let kind = SinkKinds.named(settings.kind.name) else { return [] }
+        return kind.secrets(settings).compactMap { ref in
+            guard case .success(let text) = SecretResolver.value(of: ref) else { return nil }
+            return try? WebhookSecret(text)
         }
     }
 
@@ -70,6 +106,7 @@ public final class AdminEndpoints {
             reasons.append(.string("tenant \(tenant) not connected: \(why)"))
         }
         if bridge.tenantSessions.isEmpty { reasons.append("no tenant session") }
+        for problem in bridge.sinkProblems { reasons.append(.string(problem)) }
         if bridge.durable && !SpoolDirectory.isWritable(bridge.config.spool.directory) {
             reasons.append(.string("spool directory \(bridge.config.spool.directory) is not writable"))
         }
@@ -100,11 +137,22 @@ public final class AdminEndpoints {
         for (i, item) in items.enumerated() {
             var bytes: [UInt8] = []
             item.serialize(into: &bytes)
-            do { commands.append(try Envelope.parseCommand(bytes, defaultConversation: nil, plainText: false)) } catch {
+            do {
+                var inbound = try Envelope.parseCommand(bytes, plainText: false) { [bridge] inReplyTo in
+                    inReplyTo.flatMap { bridge.recentEvent($0)?.conversationId }
+                }
+                // Hops travel with every inbound path: from the answered event, else as declared,
+                // else those of the conversation's latest event (a consumer that says nothing
+                // cannot restart a reply chain at 0).
+                if inbound.inReplyTo == nil, inbound.hops == nil, let c = inbound.command.conversationId {
+                    inbound.hops = bridge.latestHops(tenant: inbound.tenant, conversation: c)
+                }
+                commands.append(inbound)
+            } catch {
                 return respond(.jsonError(400, items.count == 1 ? error.description : "command \(i): \(error.description)"))
             }
         }
-        let context = ReplyContext(tenant: nil, conversationId: nil, hops: 0)
+        let context = ReplyContext.none
         if commands.count == 1, case .send = commands[0].command {
             return single(commands[0], sink: sink, context: context, respond)
         }
@@ -124,9 +172,7 @@ public final class AdminEndpoints {
     private func spoolRetry(_ request: HTTPServerRequest, peer: String, _ respond: @escaping (HTTPServerResponse) -> Void) {
         let parts = request.head.path.split(separator: "/")
         guard parts.count == 4, parts[3] == "retry" else { return respond(.jsonError(404, "not found")) }
-        guard let adminToken, !adminToken.isEmpty,
-              let auth = request.head.header("Authorization"), auth.hasPrefix("Bearer "),
-              ConstantTime.equals(Array(auth.dropFirst(7).utf8), Array(adminToken.utf8)) else {
+        guard hasAdminToken(request) else {
             log.warn("spool retry refused", [("peer", peer)])
             return respond(.jsonError(401, "send Authorization: Bearer <admin token> (admin { token = ... })"))
         }
@@ -178,7 +224,8 @@ public final class AdminEndpoints {
             let given = Array(auth.dropFirst(7).utf8)
             return ConstantTime.equals(given, Array(adminToken.utf8)) ? nil : (401, "bad bearer token")
         }
-        guard let keys = secrets[sink], !keys.isEmpty else {
+        let keys = signingSecrets(of: sink)
+        guard !keys.isEmpty else {
             return (401, "no credentials: sign with the sink's webhook secret, or send Authorization: Bearer <admin token>")
         }
         guard let id = request.head.header(StandardWebhooks.idHeader),
@@ -187,6 +234,12 @@ public final class AdminEndpoints {
             return (401, "missing webhook-id, webhook-timestamp or webhook-signature")
         }
         guard let ts = StandardWebhooks.parseTimestamp(tsText) else { return (401, "bad webhook-timestamp") }
+        // The direction marker: outbound deliveries are signed with ids `evt_...`, inbound commands
+        // must be signed with ids `in_...`. The id is covered by the signature, so a captured
+        // outbound delivery cannot be replayed here as a command.
+        guard id.hasPrefix(Self.inboundIDPrefix) else {
+            return (401, "webhook-id must start with `\(Self.inboundIDPrefix)` for inbound commands (outbound deliveries are not commands)")
+        }
         let now = Timestamp.nowUnixMilliseconds() / 1000
         if case .failure(let e) = StandardWebhooks.verify(id: id, timestamp: ts, body: request.body, signatureHeader: signature,
                                                           secrets: keys, now: now) {

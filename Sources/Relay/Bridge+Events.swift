@@ -6,6 +6,9 @@ import Transport
 
 extension Bridge {
     public func sessionDidConnect(_ session: TenantSession, recovered: Bool) {
+        if let tenant = session.configuration.tenant, sessions[tenant] === session {
+            connectionRestored(tenant: tenant, session: session)
+        }
         // Mirror presence: who is online now, after every (re)connect.
         session.emit(.presenceGet)
         fireSettled(force: false)
@@ -17,6 +20,7 @@ extension Bridge {
 
     public func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
         // The session logs its own failures with the reason and the next delay.
+        if let tenant = session.configuration.tenant, sessions[tenant] === session { connectionLost(tenant: tenant) }
     }
 
     /// A MOJO event: route it to the sinks that want it.
@@ -80,12 +84,19 @@ extension Bridge {
         }
         event.sourceSink = origin?.sink
         let table = routeTable ?? buildRouteTable()
+        var remembered = false
         config.forEachMatch(event) { index, route in
             for target in table[index] where target.sink != origin?.sink {
+                if !remembered {
+                    // What a reply naming this event (`inReplyTo`) answers.
+                    recent.record(AnsweredEvent(id: id, tenant: tenant, conversationId: event.conversationId, hops: hops))
+                    remembered = true
+                }
                 // A rendered delivery reads `event.data`; an envelope splices `data` unchanged.
-                target.runner.enqueue(target.renders
+                let delivery = target.renders
                     ? renderedDelivery(withTree(), route: route, settings: target.settings, hops: hops)
-                    : envelopeDelivery(event, data: data, route: route.name, hops: hops))
+                    : envelopeDelivery(event, data: data, route: route.name, hops: hops)
+                if let runner = target.runner { runner.enqueue(delivery) } else { holdForHandover(target.sink, delivery) }
                 target.routed?.increment()
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
@@ -101,7 +112,8 @@ extension Bridge {
     /// One route's running sinks, resolved from the config and the sinks in force.
     struct RouteTarget {
         let sink: String
-        let runner: SinkRunner
+        /// nil while the sink is handed over to a new runner (reload).
+        let runner: SinkRunner?
         let settings: SinkSettings
         /// Whether the sink gets the route's template (or text) rather than the JSON envelope.
         let renders: Bool
@@ -111,7 +123,9 @@ extension Bridge {
     func buildRouteTable() -> [[RouteTarget]] {
         let table = config.routes.map { route in
             route.sinks.compactMap { name -> RouteTarget? in
-                guard let runner = sinks[name], let settings = config.sink(named: name) else { return nil }
+                guard let settings = config.sink(named: name) else { return nil }
+                let runner = sinks[name]
+                guard runner != nil || handover[name] != nil else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
                                    renders: route.template != nil || settings.templateEscaping != .json,
                                    routed: routedCounter(sink: name, route: route.name))
@@ -126,7 +140,7 @@ extension Bridge {
         var payload: [UInt8] = []
         payload.reserveCapacity(data.count + 160)
         Envelope.encode(id: event.eventId ?? "", type: event.type, timestamp: Timestamp.nowISO8601(), tenant: event.tenant,
-                        data: data, into: &payload)
+                        hops: hops, data: data, into: &payload)
         return Delivery(eventId: event.eventId ?? "", tenant: event.tenant, route: route, type: event.type,
                         conversationId: event.conversationId, payload: payload, hops: hops)
     }

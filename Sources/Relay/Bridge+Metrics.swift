@@ -30,8 +30,44 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_spool_full", help: "1 while the spool refuses new events (over max_size, or writes failing)",
                                  labels: l) { spool.isFull ? 1 : 0 }
             try? m.callbackGauge("mojo_bridge_sink_disabled", help: "1 when the sink was disabled (HTTP 410)", labels: l) { runner.disabled ? 1 : 0 }
+            if let pipe = runner.sink as? PipeSink {
+                try? m.callbackGauge("mojo_bridge_sink_children_crash_looping", help: "Pipe children restarting with backoff after dying young",
+                                     labels: l) { Double(pipe.crashLoopingChildren) }
+            }
         }
         return m.render()
+    }
+
+    /// Records a reload attempt (SIGHUP or `POST /v1/reload`): `mojo_bridge_config_last_reload_success`
+    /// (1/0), `mojo_bridge_config_last_reload_timestamp_seconds` and
+    /// `mojo_bridge_config_reloads_total{result}`. The initial load counts as a successful one.
+    public func recordReload(success: Bool) {
+        (try? metrics.gauge("mojo_bridge_config_last_reload_success", help: "1 when the last configuration (re)load was applied, 0 when refused"))?
+            .set(success ? 1 : 0)
+        (try? metrics.gauge("mojo_bridge_config_last_reload_timestamp_seconds", help: "Unix time of the last configuration (re)load attempt"))?
+            .set(Double(Timestamp.nowUnixMilliseconds()) / 1000)
+        for result in ["success", "failure"] {
+            let c = try? metrics.counter("mojo_bridge_config_reloads_total", help: "Configuration reloads attempted, by result",
+                                         labels: [("result", result)])
+            if (result == "success") == success, initialLoadRecorded { c?.increment() }
+        }
+        initialLoadRecorded = true
+    }
+
+    /// Why sinks are not well (for /readyz): crash-looping children, disabled sinks, sinks that
+    /// did not start.
+    public var sinkProblems: [String] {
+        var reasons: [String] = []
+        for (name, runner) in sinks.sorted(by: { $0.key < $1.key }) {
+            if runner.disabled { reasons.append("sink \(name) disabled (HTTP 410); reload to enable it") }
+            if let pipe = runner.sink as? PipeSink, pipe.crashLoopingChildren > 0 {
+                reasons.append("sink \(name): \(pipe.crashLoopingChildren) child(ren) crash-looping, restarting with backoff")
+            }
+        }
+        for s in config.sinks where sinks[s.name] == nil && handover[s.name] == nil {
+            reasons.append("sink \(s.name) not running")
+        }
+        return reasons
     }
 
     func count(_ name: String, _ help: String, _ labels: [(String, String)], by n: Double = 1) {
@@ -66,6 +102,11 @@ extension Bridge {
         let writeErrors = try? metrics.counter("mojo_bridge_spool_write_errors_total", help: "Spool writes that failed (a full disk, ...)",
                                                labels: [("sink", name)])
         runner.spool.onWriteError = { writeErrors?.increment() }
+        if let pipe = runner.sink as? PipeSink {
+            let restarts = try? metrics.counter("mojo_bridge_sink_child_restarts_total",
+                                                help: "Pipe children restarted (exits, failed starts, stalls)", labels: [("sink", name)])
+            pipe.onChildRestart = { restarts?.increment() }
+        }
         runner.onOutcome = { outcome, latencyMs in
             switch outcome {
             case .delivered:

@@ -57,20 +57,47 @@ extension Bridge {
     /// Sends again every reply a previous run left unanswered (before any new one).
     func resendSpooledReplies(tenant: String, session: TenantSession) {
         guard let spool = replySpool(for: tenant) else { return }
+        let resent = resend(spool.orderedIDs, tenant: tenant, session: session)
+        if resent > 0 { log.info("unanswered replies of a previous run sent again", [("tenant", tenant), ("count", String(resent))]) }
+    }
+
+    /// The connection dropped: the replies written to it and not answered may be lost with it.
+    /// Remembered once per connection (a failed attempt to reconnect changes nothing: replies
+    /// sent meanwhile wait in the session's buffer and are flushed by it).
+    func connectionLost(tenant: String) {
+        guard connectedTenants.remove(tenant) != nil, let spool = replySpools[tenant] else { return }
+        let ids = spool.orderedIDs
+        if !ids.isEmpty { unansweredAtDisconnect[tenant] = ids }
+    }
+
+    /// Connected again: the replies unanswered when the previous connection dropped are sent
+    /// again, once (those answered meanwhile have left the spool).
+    func connectionRestored(tenant: String, session: TenantSession) {
+        connectedTenants.insert(tenant)
+        guard let ids = unansweredAtDisconnect.removeValue(forKey: tenant) else { return }
+        let resent = resend(ids, tenant: tenant, session: session)
+        if resent > 0 { log.info("unanswered replies sent again after reconnecting", [("tenant", tenant), ("count", String(resent))]) }
+    }
+
+    /// Emits the spooled replies `ids` still in the spool; returns how many.
+    private func resend(_ ids: [String], tenant: String, session: TenantSession) -> Int {
+        guard let spool = replySpools[tenant] ?? replySpool(for: tenant) else { return 0 }
         var resent = 0
-        for id in spool.orderedIDs {
-            guard let d = try? spool.delivery(id), let inbound = try? Envelope.parseCommand(d.payload, defaultConversation: nil, plainText: false) else {
+        for id in ids {
+            // Answered meanwhile: gone from the spool.
+            guard let d = try? spool.delivery(id) else { continue }
+            guard let inbound = try? Envelope.parseCommand(d.payload, defaultConversation: nil, plainText: false) else {
                 try? spool.remove(id, nowMs: Timestamp.nowUnixMilliseconds())
                 continue
             }
-            if case .send(let c, let content, _, _) = inbound.command {
+            if case .send(let c, let content, _, _) = inbound.command, !origins.isPending(commandId: id) {
                 origins.record(tenant: tenant, conversation: c, content: content,
                                origin: .init(sink: d.route, hops: d.hops, commandId: id), now: loop.now)
             }
             session.emit(inbound.command)
             resent += 1
         }
-        if resent > 0 { log.info("unanswered replies of a previous run sent again", [("tenant", tenant), ("count", String(resent))]) }
+        return resent
     }
 
     func randomHex(_ bytes: Int) -> String {

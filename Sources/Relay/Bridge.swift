@@ -28,20 +28,30 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// config and set of sinks rather than per event.
     var routeTable: [[RouteTarget]]?
     var retiring: [ObjectIdentifier: SinkRunner] = [:]
+    /// Sinks being restarted by a reload: the events routed to them until the new runner starts.
+    var handover: [String: Handover] = [:]
     /// Whether sink queues live on disk (`run`) or in memory only (`pipe`).
     let durable: Bool
     var settledWaiters: [() -> Void] = []
     var replySpools: [String: SinkSpool] = [:]
     var spoolLock: SpoolLock?
     var replyWaiters: [String: (ReplyResult) -> Void] = [:]
+    /// Tenants whose session is connected now, and the reply ids unanswered when a connection
+    /// dropped (sent again at the next connect).
+    var connectedTenants: Set<String> = []
+    var unansweredAtDisconnect: [String: [String]] = [:]
     /// Prometheus metrics (`/metrics`).
     public let metrics = MetricsRegistry()
     /// `mojo_bridge_events_received_total` series by tenant, then by event name.
     var eventCounters: [String: [String: Counter]] = [:]
     var origins = OriginTracker()
+    /// Events recently handed to sinks, for replies naming them (`inReplyTo`).
+    var recent = RecentEvents()
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
     var stopping = false
+    /// Whether the initial load was recorded (the reload metrics exist from the start).
+    var initialLoadRecorded = false
     /// Sink replies may trigger at most this many further hops (a bot answering a bot answering a
     /// bot...): events with more are not delivered. Two sinks can never ping-pong forever.
     public var maxHops = 2
@@ -74,6 +84,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         }
         for tenant in config.tenants { startSession(tenant) }
         if durable { scheduleSyncTick() }
+        recordReload(success: true)
         log.info("bridge started", [("tenants", String(config.tenants.count)), ("sinks", String(sinks.count)),
                                     ("routes", String(config.routes.count))])
     }
@@ -153,15 +164,17 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
 
     /// Starts one sink behind its runner and spool; returns why it could not start.
     @discardableResult
-    func startSink(_ settings: SinkSettings) -> String? {
+    func startSink(_ settings: SinkSettings, retryWaitingNow: Bool = false) -> String? {
         let made: Sink?
         do { made = try makeSink(settings, self) } catch {
             log.error("sink not started", [("sink", settings.name), ("reason", error.reason)])
             return error.reason
         }
         guard let sink = made else {
-            log.error("sink kind not available in this build; its routes deliver nothing", [("sink", settings.name), ("type", settings.kind.name)])
-            return nil
+            // Never dropped silently: the sink's events would vanish while /readyz said 200.
+            let reason = "no factory registered for kind \(settings.kind.name) in this build"
+            log.error("sink not started", [("sink", settings.name), ("reason", reason)])
+            return reason
         }
         let spool: SinkSpool
         if durable {
@@ -176,6 +189,15 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
             }
         } else {
             spool = SinkSpool(memoryFor: settings.name, maxBytes: config.spool.maxSize, log: log)
+        }
+        if retryWaitingNow {
+            // Restarted by a reload (a new `retry`, a 410 lifted...): events waiting for a later
+            // attempt are tried now, then follow the schedule in force.
+            let now = Timestamp.nowUnixMilliseconds()
+            for seq in spool.orderedSeqs {
+                guard let item = spool.item(seq), !item.dead, item.nextAtMs > now else { continue }
+                try? spool.scheduleRetry(seq, attempts: item.attempts, nextAtMs: now, reason: "retried at once after a reload", nowMs: now)
+            }
         }
         let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
                                 nowMs: { Timestamp.nowUnixMilliseconds() })

@@ -58,6 +58,11 @@ struct OriginTracker {
         return pending.remove(at: i).origin
     }
 
+    /// Whether the send with spool id `commandId` still waits for its answer.
+    func isPending(commandId: String) -> Bool {
+        pending.contains { $0.origin.commandId == commandId }
+    }
+
     /// Sends not yet answered.
     var count: Int { pending.count }
 

@@ -18,8 +18,16 @@ final class PipeChild {
         var queueLimit: Int
         var stopGraceMs: Int
         var maxLineBytes = 1 << 20
-        /// A child that lives shorter than this counts as a crash for the crash-loop report.
+        /// A child that lives shorter than this counts as a crash: the restart delay grows.
         var minUptimeMs = 5_000
+        /// Restart delays: `backoffBaseMs` doubling per consecutive crash, capped at
+        /// `backoffMaxMs`, each jittered by ±25%; back to the base once a child lived `minUptimeMs`.
+        var backoffBaseMs = 200
+        var backoffMaxMs = 60_000
+        /// A child with events unread that reads nothing for this long is restarted; 0: never.
+        var stallMs = 0
+        /// Called at every restart attempt (metrics) with whether the child is crash-looping.
+        var onRestart: ((_ crashLooping: Bool) -> Void)?
         /// Restart a child that exits (a daemon's sink); false for `mojo-bridge pipe`, which ends with its child.
         var restart = true
         /// Called when a child exits and is not restarted.
@@ -61,10 +69,18 @@ final class PipeChild {
     private var trimTimer: TimerID?
     private var startedAt = Deadline(nanoseconds: 0)
     private var quickExits = 0
+    /// When the child last read something (or started): the stall clock.
+    private var lastProgress = Deadline(nanoseconds: 0)
+    /// Set when the daemon ended the child itself (stalled, stdin closed): said once, at warn.
+    private var endedBecause: String?
+    private var random = SystemRandomNumberGenerator()
+    /// Whether the child keeps dying young (for /readyz and metrics).
+    var isCrashLooping: Bool { quickExits >= 3 }
     private var restartTimer: TimerID?
     private var killTimer: TimerID?
     private var onStopped: (() -> Void)?
-    private var last: (tenant: String?, conversation: String?, hops: Int) = (nil, nil, 0)
+    /// What the child has read: the context of its replies (see `ReadTracker`).
+    private var reads = ReadTracker()
     /// Lines written to the child.
     private(set) var written = 0
     /// Output lines that were not valid commands.
@@ -80,7 +96,6 @@ final class PipeChild {
         self.reaper = reaper
         self.log = log
         self.host = host
-        last = (tenant, conversation, 0)
         spawn()
     }
 
@@ -117,7 +132,6 @@ final class PipeChild {
                 written += 1
                 unread.append((d, d.payload.count + 1, done))
                 unreadBytes += d.payload.count + 1
-                last = (d.tenant, d.conversationId ?? boundConversation, d.hops)
             }
             stdin.write(batch)
         }
@@ -137,8 +151,43 @@ final class PipeChild {
             self.trimTimer = nil
             let before = self.unread.count
             self.trimRead()
+            if self.unread.count < before {
+                self.lastProgress = self.loop.now
+            } else if self.checkStuck() {
+                return
+            }
             self.watchReading(delayMs: self.unread.count < before ? 20 : min(500, delayMs * 2))
         }
+    }
+
+    /// A child that cannot or will not read: its stdin is closed (it can never read again), or it
+    /// read nothing for `stallMs` with events waiting. Reported at warn and restarted (its unread
+    /// events go to the next child). Returns true when it is being ended.
+    private func checkStuck() -> Bool {
+        guard let process, phase == .running, endedBecause == nil else { return false }
+        var reason: String?
+        if !Self.hasStdin(process.pid) {
+            reason = "pipe child closed its stdin; restarting it"
+        } else if options.stallMs > 0,
+                  Int((loop.now.nanoseconds &- lastProgress.nanoseconds) / 1_000_000) >= options.stallMs {
+            reason = "pipe child read nothing for stall_timeout; restarting it"
+        }
+        guard let reason else { return false }
+        endedBecause = reason
+        log.warn(reason, [("pid", String(process.pid)), ("unread", String(unread.count)), ("stall_timeout_ms", String(options.stallMs))])
+        process.signal(SIGTERM)
+        let pid = process.pid
+        killTimer = loop.schedule(afterMilliseconds: options.stopGraceMs) { [weak self] in
+            guard let self, let p = self.process, p.pid == pid else { return }
+            p.signal(SIGKILL)
+        }
+        return true
+    }
+
+    /// Whether process `pid` still has a file descriptor 0 (Linux: /proc/PID/fd/0).
+    static func hasStdin(_ pid: pid_t) -> Bool {
+        var buf = [CChar](repeating: 0, count: 64)
+        return readlink("/proc/\(pid)/fd/0", &buf, buf.count) >= 0 || errno != ENOENT
     }
 
     /// Forgets the deliveries the child has read: those before the bytes still in the pipe.
@@ -149,6 +198,7 @@ final class PipeChild {
         while let first = unread.first, unreadBytes - first.bytes >= pending {
             unreadBytes -= first.bytes
             consumed.append(first.done)
+            reads.read(first.delivery)
             _ = unread.popFirst()
         }
         for done in consumed { done(.delivered) }
@@ -167,6 +217,7 @@ final class PipeChild {
         }
         // What is left was read before the child died.
         let read = unread.elements.map(\.done)
+        for entry in unread.elements { reads.read(entry.delivery) }
         unread.removeAll()
         unreadBytes = 0
         for done in read { done(.delivered) }
@@ -189,13 +240,18 @@ final class PipeChild {
             child = try ChildProcess(argv: options.argv, environment: options.environment, directory: options.directory,
                                      pipes: [.stdin, .stdout, .stderr, .stdinReadBack])
         } catch {
-            log.error("cannot start pipe child", [("command", options.argv.first ?? ""), ("error", error.description)])
-            return scheduleRestart()
+            quickExits += 1
+            let delay = nextDelay()
+            log.error("cannot start pipe child", [("command", options.argv.first ?? ""), ("error", error.description),
+                                                  ("attempt", String(quickExits)), ("restart_in_ms", String(delay))])
+            return scheduleRestart(delay)
         }
         process = child
+        endedBecause = nil
         pipeCapacity = options.largePipe ? child.enlargeStdinPipe(to: 1 << 20) : 65_536
         startedAt = loop.now
         lastActivity = loop.now
+        lastProgress = loop.now
         phase = .running
         let writer = FDWriter(fd: child.stdinFD, loop: loop)
         writer.onDrain = { [weak self] in self?.pump() }
@@ -230,16 +286,49 @@ final class PipeChild {
             var bytes = Array(raw)
             if bytes.last == 0x0D { bytes.removeLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            var answered: AnsweredEvent?
+            let implicit = reads.replyContext()
             do {
-                let inbound = try Envelope.parseCommand(bytes, defaultConversation: boundConversation ?? last.conversation, plainText: true)
-                host?.sink(options.sink, sent: inbound, context: ReplyContext(tenant: boundTenant ?? last.tenant,
-                                                                              conversationId: boundConversation ?? last.conversation, hops: last.hops))
+                var inbound = try Envelope.parseCommand(bytes, plainText: true) { inReplyTo in
+                    if let inReplyTo {
+                        answered = self.find(inReplyTo)
+                        return answered?.conversationId
+                    }
+                    return self.boundConversation ?? implicit.read?.conversationId
+                }
+                if let r = inbound.inReplyTo, answered == nil { answered = find(r) }
+                let context: ReplyContext
+                if let answered {
+                    context = ReplyContext(tenant: answered.tenant, conversationId: answered.conversationId,
+                                           hops: max(answered.hops, inbound.hops ?? 0), answering: answered.id)
+                } else if let boundConversation {
+                    context = ReplyContext(tenant: boundTenant, conversationId: boundConversation, hops: implicit.hops,
+                                           answering: implicit.read?.id)
+                } else {
+                    // A per-route child: the last line it has read, a guess used only for a
+                    // command without a written conversation, and never when ambiguous.
+                    context = ReplyContext(tenant: implicit.read?.tenant ?? boundTenant, conversationId: implicit.read?.conversationId,
+                                           hops: implicit.hops, answering: implicit.read?.id, certain: false,
+                                           ambiguity: implicit.ambiguity)
+                }
+                inbound.hops = nil
+                host?.sink(options.sink, sent: inbound, context: context)
             } catch {
                 badLines += 1
                 log.warn("line from child dropped", [("reason", error.description),
                                                      ("line", String(decoding: bytes.prefix(200), as: UTF8.self))])
             }
         }
+    }
+
+    /// A delivery this child was given, by event id (for `inReplyTo`): read recently, still
+    /// unread, else whatever the bridge remembers.
+    private func find(_ id: String) -> AnsweredEvent? {
+        if let e = reads.find(id) { return e }
+        if let d = unread.elements.first(where: { $0.delivery.eventId == id })?.delivery {
+            return AnsweredEvent(id: d.eventId, tenant: d.tenant, conversationId: d.conversationId ?? boundConversation, hops: d.hops)
+        }
+        return host?.recentEvent(id)
     }
 
     private func exited(pid: pid_t, _ status: ChildExit) {
@@ -276,18 +365,30 @@ final class PipeChild {
         }
         let uptime = Int((loop.now.nanoseconds &- startedAt.nanoseconds) / 1_000_000)
         quickExits = uptime < options.minUptimeMs ? quickExits + 1 : 0
-        if quickExits >= 3 {
-            log.error("pipe child is crash-looping", [("status", status.description), ("quick_exits", String(quickExits)), ("queued", String(queued))])
+        if let killTimer { loop.cancel(killTimer) }
+        let delay = nextDelay()
+        // One line per attempt.
+        if isCrashLooping {
+            log.error("pipe child is crash-looping", [("status", status.description), ("quick_exits", String(quickExits)),
+                                                      ("queued", String(queued)), ("restart_in_ms", String(delay))])
         } else {
-            log.warn("pipe child exited; restarting", [("status", status.description), ("queued", String(queued))])
+            log.warn("pipe child exited; restarting", [("status", status.description), ("queued", String(queued)),
+                                                       ("restart_in_ms", String(delay))])
         }
-        scheduleRestart()
+        scheduleRestart(delay)
     }
 
-    private func scheduleRestart() {
+    /// The delay before the next start: the base doubling per consecutive crash, capped, ±25%.
+    private func nextDelay() -> Int {
+        let steps = min(max(quickExits - 1, 0), 20)
+        let base = min(options.backoffMaxMs, options.backoffBaseMs << steps)
+        let spread = base / 4
+        return max(1, base - spread + (spread > 0 ? Int(random.next() % UInt64(2 * spread + 1)) : 0))
+    }
+
+    private func scheduleRestart(_ delay: Int) {
         phase = .waitingRestart
-        // 0.1 s, 0.2 s, 0.4 s ... capped at 30 s while the child keeps dying young.
-        let delay = min(30_000, 100 << min(quickExits, 9))
+        options.onRestart?(isCrashLooping)
         restartTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in
             guard let self, self.phase == .waitingRestart else { return }
             self.spawn()

@@ -21,8 +21,9 @@ public final class PipeSink: Sink {
     private var sweepTimer: TimerID?
     private let idleTimeoutMs: Int
 
-    /// Creates the sink; children start on their first delivery. `hiddenEnvironment` names
-    /// variables that must not reach children (tokens and secrets the daemon was given).
+    /// Creates the sink; children start on their first delivery. Their environment is built from
+    /// an allow-list (``ChildEnvironment``) plus the sink's `env`; `hiddenEnvironment` names
+    /// variables that must not reach children even when allow-listed (the config's `env:` secrets).
     public init(settings: SinkSettings, pipe: PipeSinkSettings, loop: EventLoop, reaper: ChildReaper, logger: Logger,
                 host: SinkHost, hiddenEnvironment: Set<String>) {
         self.name = settings.name
@@ -31,24 +32,40 @@ public final class PipeSink: Sink {
         self.reaper = reaper
         self.log = logger.with("sink", settings.name)
         self.host = host
-        var env: [String] = []
-        var i = 0
-        while let entry = environ[i] {
-            let kv = String(cString: entry)
-            let key = kv.split(separator: "=", maxSplits: 1).first.map(String.init) ?? kv
-            if !hiddenEnvironment.contains(key) { env.append(kv) }
-            i += 1
-        }
+        var env = ChildEnvironment.base(hiding: hiddenEnvironment)
         env.append("MOJO_BRIDGE_SINK=\(settings.name)")
         env.append(contentsOf: pipe.environment)
         let idle = pipe.idleTimeout.components
         idleTimeoutMs = Int(idle.seconds) * 1000 + Int(idle.attoseconds / 1_000_000_000_000_000)
         let grace = pipe.stopGrace.components
-        options = PipeChild.Options(sink: settings.name, argv: pipe.command, environment: env, directory: pipe.directory,
+        // A relative program path (`./x.sh` beside a config named by a bare file name) is made
+        // absolute now, so a `dir` for the child cannot change what it names.
+        var argv = pipe.command
+        if let first = argv.first, first.contains("/"), !first.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            argv[0] = String(cString: cwd) + "/" + first
+            free(cwd)
+        }
+        options = PipeChild.Options(sink: settings.name, argv: argv, environment: env, directory: pipe.directory,
                                     queueLimit: settings.queue,
                                     stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
         options.largePipe = pipe.per == .route
+        options.stallMs = Self.ms(pipe.stallTimeout)
+        options.onRestart = { [weak self] _ in
+            self?.restarts += 1
+            self?.onChildRestart?()
+        }
     }
+
+    static func ms(_ d: Duration) -> Int {
+        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Child restarts so far (crashes, failed starts, stalls).
+    public private(set) var restarts = 0
+    /// Called at every child restart (the bridge counts them in /metrics).
+    public var onChildRestart: (() -> Void)?
+    /// Children dying young again and again (backing off), for /readyz.
+    public var crashLoopingChildren: Int { children.values.filter(\.isCrashLooping).count }
 
     /// Children are not restarted; `handler` hears the first exit (the `pipe` subcommand).
     public func endWithChild(_ handler: @escaping (ChildExit) -> Void) {

@@ -24,6 +24,12 @@ public struct Delivery: Sendable {
 }
 
 /// Where a command from a sink came from, so the bridge can send it to the right place.
+///
+/// The reply pipeline's rules (``Bridge/submit(_:_:context:answer:)``): a command naming its
+/// `tenant` goes there; one naming `inReplyTo` takes the tenant, default conversation and hops of
+/// that event; otherwise a `certain` context (a per-conversation child, a webhook response, the
+/// event a child named) gives them; an uncertain one (a per-route child's last line read) only
+/// gives the conversation of a command that has none written, and only when not `ambiguous`.
 public struct ReplyContext: Sendable {
     /// The tenant of the event that reached the sink, if known.
     public var tenant: String?
@@ -31,8 +37,38 @@ public struct ReplyContext: Sendable {
     public var conversationId: String?
     /// The hops of the event the sink was answering.
     public var hops: Int
+    /// The envelope id of the event this context describes, when known.
+    public var answering: String?
+    /// Whether the context is the event being answered for sure. False for the last line a
+    /// per-route child read: a guess that only a command without a written conversation uses.
+    public var certain: Bool
+    /// Why the uncertain context cannot be used (the child read events of several conversations
+    /// since its last line); nil when it can.
+    public var ambiguity: String?
 
-    public init(tenant: String?, conversationId: String?, hops: Int) {
+    public init(tenant: String?, conversationId: String?, hops: Int, answering: String? = nil, certain: Bool = true,
+                ambiguity: String? = nil) {
+        self.tenant = tenant
+        self.conversationId = conversationId
+        self.hops = hops
+        self.answering = answering
+        self.certain = certain
+        self.ambiguity = ambiguity
+    }
+
+    /// No context at all (the admin API): only the command and its `inReplyTo` say where it goes.
+    public static let none = ReplyContext(tenant: nil, conversationId: nil, hops: 0, certain: false)
+}
+
+/// An event recently handed to sinks, as a reply naming it (`inReplyTo`) needs it.
+public struct AnsweredEvent: Sendable, Equatable {
+    public var id: String
+    public var tenant: String
+    public var conversationId: String?
+    public var hops: Int
+
+    public init(id: String, tenant: String, conversationId: String?, hops: Int) {
+        self.id = id
         self.tenant = tenant
         self.conversationId = conversationId
         self.hops = hops
@@ -43,6 +79,12 @@ public struct ReplyContext: Sendable {
 public protocol SinkHost: AnyObject {
     /// The sink `sink` sent `command`; `context` says what it was answering.
     func sink(_ sink: String, sent command: Envelope.Inbound, context: ReplyContext)
+    /// A recently routed event by envelope id (for `inReplyTo`); nil when unknown or forgotten.
+    func recentEvent(_ id: String) -> AnsweredEvent?
+}
+
+extension SinkHost {
+    public func recentEvent(_ id: String) -> AnsweredEvent? { nil }
 }
 
 /// How one delivery attempt ended.

@@ -6,15 +6,22 @@ import Glibc
 
 extension ConfigEnvironment {
     /// The real file system and process environment.
-    public static let system = ConfigEnvironment(
-        readFile: { path in
-            FileReader.read(path: path, maxBytes: 4 << 20).mapError { AccessError(Self.reason($0)) }
-        },
-        listDirectory: { path in
-            DirectoryReader.list(path: path).mapError { AccessError(Self.reason($0)) }
-        },
-        environment: { name in getenv(name).map { String(cString: $0) } }
-    )
+    public static let system: ConfigEnvironment = {
+        var env = ConfigEnvironment(
+            readFile: { path in
+                FileReader.read(path: path, maxBytes: 4 << 20).mapError { AccessError(Self.reason($0)) }
+            },
+            listDirectory: { path in
+                DirectoryReader.list(path: path).mapError { AccessError(Self.reason($0)) }
+            },
+            environment: { name in getenv(name).map { String(cString: $0) } }
+        )
+        env.isExecutable = { path in
+            var st = stat()
+            return stat(path, &st) == 0 && (st.st_mode & UInt32(S_IFMT)) == UInt32(S_IFREG) && access(path, X_OK) == 0
+        }
+        return env
+    }()
 
     private static func reason(_ e: IOError) -> String { String(cString: strerror(e.errno)) }
 }

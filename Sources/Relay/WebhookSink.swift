@@ -110,7 +110,8 @@ public final class WebhookSink: Sink {
     private func relayReplies(_ body: [UInt8], delivery: Delivery) {
         guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
               let json = try? JSONValue(parsing: body) else { return }
-        let context = ReplyContext(tenant: delivery.tenant, conversationId: delivery.conversationId, hops: delivery.hops)
+        let context = ReplyContext(tenant: delivery.tenant, conversationId: delivery.conversationId, hops: delivery.hops,
+                                   answering: delivery.eventId)
         let items: [JSONValue]
         if let text = json["reply"]?.stringValue {
             guard let c = delivery.conversationId else { return }
@@ -127,7 +128,10 @@ public final class WebhookSink: Sink {
             var bytes: [UInt8] = []
             item.serialize(into: &bytes)
             do {
-                let inbound = try Envelope.parseCommand(bytes, defaultConversation: delivery.conversationId, plainText: false)
+                let inbound = try Envelope.parseCommand(bytes, plainText: false) { [weak host] inReplyTo in
+                    guard let inReplyTo, inReplyTo != delivery.eventId else { return delivery.conversationId }
+                    return host?.recentEvent(inReplyTo)?.conversationId
+                }
                 host?.sink(name, sent: inbound, context: context)
             } catch {
                 log.warn("reply in the webhook response dropped", [("id", delivery.eventId), ("reason", error.description)])

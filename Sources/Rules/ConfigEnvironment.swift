@@ -10,6 +10,9 @@ public struct ConfigEnvironment: Sendable {
     public var listDirectory: @Sendable (String) -> Result<[String], AccessError>
     /// The value of an environment variable, or `nil` when it is unset.
     public var environment: @Sendable (String) -> String?
+    /// Whether a path names an executable regular file (pipe commands). The default (tests,
+    /// in-memory configs) accepts every readable file.
+    public var isExecutable: (@Sendable (String) -> Bool)?
 
     /// An environment from its three capabilities.
     public init(

@@ -26,8 +26,12 @@ public struct PipeSinkSettings: Sendable, Equatable {
     /// `idle_timeout`: a per-conversation child with nothing to do for this long is stopped (it
     /// starts again with the conversation's next event); `0s` keeps children forever. Default 10m.
     public var idleTimeout: Duration = .seconds(600)
+    /// `stall_timeout`: a child with events waiting that reads nothing for this long is reported
+    /// at warn and restarted (its unread events go to the next child); `0s` (the default) never.
+    /// A child that closes its stdin is restarted whatever this says.
+    public var stallTimeout: Duration = .zero
 
-    static let keys = ["command", "per", "format", "env", "dir", "stop_grace", "idle_timeout"]
+    static let keys = ["command", "per", "format", "env", "dir", "stop_grace", "idle_timeout", "stall_timeout"]
 
     /// Settings built in code (the `pipe` subcommand).
     public init(command: [String], per: Per, format: Format, environment: [String] = [], directory: String? = nil,
@@ -40,13 +44,34 @@ public struct PipeSinkSettings: Sendable, Equatable {
         self.stopGrace = stopGrace
     }
 
+    /// Why `program` cannot be started (nil when it can): a path must name an executable
+    /// file; a bare name must be found on `PATH` (or `/usr/local/bin:/usr/bin:/bin`).
+    static func unrunnable(_ program: String, env: ConfigEnvironment) -> String? {
+        guard let isExecutable = env.isExecutable else { return nil }
+        if program.contains("/") {
+            return isExecutable(program) ? nil : "command \(program) is not an executable file"
+        }
+        let path = env.environment("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let d = dir.isEmpty ? "." : String(dir)
+            if isExecutable(d + "/" + program) { return nil }
+        }
+        return "command \(program) is not found on PATH"
+    }
+
     static func read(_ reader: inout BlockReader) -> PipeSinkSettings {
         var command = reader.stringList("command", required: true) ?? []
         if let first = command.first, first.contains("/"), !first.hasPrefix("/") {
             command[0] = ConfigPath.resolve(first, against: reader.block.directory)
+            // `./x.sh` next to a config given as a bare file name: still a path, never a PATH lookup.
+            if !command[0].contains("/") { command[0] = "./" + command[0] }
         }
         if command.isEmpty, let entry = reader.entry("command") {
             reader.fail(entry.value.location, "`command` is empty", hint: "command = [\"program\", \"arg\"]")
+        } else if let first = command.first, let entry = reader.entry("command"), let problem = Self.unrunnable(first, env: reader.env) {
+            reader.fail(entry.value.location, problem,
+                        hint: first.contains("/") ? "relative paths are resolved against the directory of the file they are written in; check the path and `chmod +x`"
+                                                  : "give the path to the program, or install it on the daemon's PATH")
         }
         var settings = PipeSinkSettings(command: command, per: reader.enumeration("per", default: .conversation),
                                         format: reader.enumeration("format", default: .json))
@@ -60,6 +85,7 @@ public struct PipeSinkSettings: Sendable, Equatable {
         settings.directory = reader.path("dir", mustBeReadable: false)
         settings.stopGrace = reader.duration("stop_grace", default: .seconds(5))
         settings.idleTimeout = reader.duration("idle_timeout", default: .seconds(600))
+        settings.stallTimeout = reader.duration("stall_timeout", default: .zero)
         return settings
     }
 }

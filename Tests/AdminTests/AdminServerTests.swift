@@ -112,7 +112,9 @@ import Transport
         }
         let (response, elapsed, eof) = try #require(result)
         #expect(status(response) == 408)
-        #expect(elapsed >= 180 && elapsed < 2_000)
+        // Not before the deadline (dribbled bytes did not extend it); no upper bound: a loaded
+        // machine may answer late, and the 408 itself shows the timer fired.
+        #expect(elapsed >= 180)
         #expect(eof)
     }
 
@@ -128,7 +130,7 @@ import Transport
         let (response, eof, elapsed) = try #require(result)
         #expect(status(response) == 200)
         #expect(eof)
-        #expect(elapsed >= 100 && elapsed < 2_000)
+        #expect(elapsed >= 100)
     }
 
     @Test func connectionLimitClosesFurtherAccepts() throws {
@@ -147,15 +149,21 @@ import Transport
             _ = first.readResponse()
             _ = first.readsEOF()
             first.close() // the server lingers for our EOF before it frees the slot
-            usleepMs(50)
-            let fourth = RawClient(port: port)
-            fourth.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-            return answers + [refused ?? "refused", fourth.readResponse()]
+            // The slot is freed when the server reads that EOF: ask until it is (bounded), instead
+            // of guessing how long that takes.
+            var fourthAnswer: String?
+            for _ in 0..<250 where fourthAnswer == nil {
+                let fourth = RawClient(port: port)
+                fourth.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                fourthAnswer = fourth.readResponse()
+                if fourthAnswer == nil { usleepMs(20) }
+            }
+            return answers + [refused ?? "refused", fourthAnswer]
         }
         let responses = try #require(result)
         #expect(responses.map(status) == [200, 200, nil, 200])
         #expect(responses[2] == "refused")
-        #expect(server.rejectedConnections == 1)
+        #expect(server.rejectedConnections >= 1)
     }
 
     @Test func asynchronousRespondAndItsEdgeCases() throws {

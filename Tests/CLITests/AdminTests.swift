@@ -70,7 +70,7 @@ import TestSupport
         let c = try world.newConversation()
         let (d, port, _) = try start(conversation: c)
         let body = #"{"type":"message:send","data":{"conversationId":"\#(c)","content":"async reply"}}"#
-        let r = try RawHTTP(port: port).send("POST", "/v1/sinks/hooks/commands", body: body, headers: try signed(body, id: "msg_1"))
+        let r = try RawHTTP(port: port).send("POST", "/v1/sinks/hooks/commands", body: body, headers: try signed(body, id: "in_msg_1"))
         #expect(r.status == 200, "\(r.body)")
         let json = try JSONValue(parsing: r.body)
         #expect(json["status"]?.stringValue == "message:sent")
@@ -78,7 +78,7 @@ import TestSupport
         #expect(messages.last?["content"]?.stringValue == "async reply")
         #expect(json["messageId"]?.stringValue == messages.last?["id"]?.stringValue)
         // The same webhook-id again is a replay.
-        let replay = try RawHTTP(port: port).send("POST", "/v1/sinks/hooks/commands", body: body, headers: try signed(body, id: "msg_1"))
+        let replay = try RawHTTP(port: port).send("POST", "/v1/sinks/hooks/commands", body: body, headers: try signed(body, id: "in_msg_1"))
         #expect(replay.status == 409)
         #expect(d.stop() == 0)
     }
@@ -89,10 +89,10 @@ import TestSupport
         let admin = RawHTTP(port: port)
         let body = #"{"type":"typing:start","data":{"conversationId":"\#(c)"}}"#
         #expect(try admin.send("POST", "/v1/sinks/hooks/commands", body: body).status == 401)
-        var forged = try signed(body, id: "msg_2")
+        var forged = try signed(body, id: "in_msg_2")
         forged[2].1 = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         #expect(try admin.send("POST", "/v1/sinks/hooks/commands", body: body, headers: forged).status == 401)
-        let stale = try signed(body, id: "msg_3", timestamp: Int(Date().timeIntervalSince1970) - 3600)
+        let stale = try signed(body, id: "in_msg_3", timestamp: Int(Date().timeIntervalSince1970) - 3600)
         #expect(try admin.send("POST", "/v1/sinks/hooks/commands", body: body, headers: stale).status == 401)
         #expect(try admin.send("POST", "/v1/sinks/hooks/commands", body: body, headers: [("Authorization", "Bearer wrong")]).status == 401)
         #expect(try admin.send("POST", "/v1/sinks/hooks/commands", body: "{nope", headers: [("Authorization", "Bearer admin-token-123")]).status == 400)

@@ -13,14 +13,18 @@ final class Daemon {
     /// Writes `bridge.conf` (server, the demo tenant with a fresh token, debug logs, then `rules`)
     /// and starts the daemon; waits until every tenant is connected.
     init(world: DemoWorld = .shared, rules: String, extraTenants: String = "", connectedTenants: Int = 1,
-         arguments: [String] = [], environment: [String: String] = [:]) throws {
+         arguments: [String] = [], environment: [String: String] = [:], bareConfigName: Bool = false,
+         prepare: (_ dir: String) throws -> Void = { _ in }) throws {
         self.world = world
         dir = try RepoPaths.temporaryDirectory("mojo-run")
         configPath = dir + "/bridge.conf"
+        try prepare(dir)
         token = try world.tokenFile()
         try Self.header(world: world, token: token, extraTenants: extraTenants, spool: dir + "/spool").appending(rules)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
-        process = try BridgeProcess(["run", "--config", configPath, "--log-level", "debug"] + arguments, environment: environment)
+        // `bareConfigName`: run in the config's directory with `--config bridge.conf`.
+        process = try BridgeProcess(["run", "--config", bareConfigName ? "bridge.conf" : configPath, "--log-level", "debug"] + arguments,
+                                    environment: environment, directory: bareConfigName ? dir : nil)
         for _ in 0..<connectedTenants {
             guard process.waitForStderr("msg=connected", timeout: 15) else {
                 throw DevServerError.control("daemon did not connect:\n\(process.stderr)")
@@ -41,8 +45,8 @@ final class Daemon {
     }
 
     /// Replaces the rules (the header stays) and sends SIGHUP; waits for the reload's log line.
-    func reload(rules: String, expect: String = "configuration reloaded") throws -> Bool {
-        try Self.header(world: world, token: token, extraTenants: "", spool: dir + "/spool").appending(rules)
+    func reload(rules: String, expect: String = "configuration reloaded", extraTenants: String = "") throws -> Bool {
+        try Self.header(world: world, token: token, extraTenants: extraTenants, spool: dir + "/spool").appending(rules)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         let before = process.stderr.components(separatedBy: expect).count - 1
         process.signal(SIGHUP)

@@ -103,7 +103,10 @@ import TestSupport
     @Test func aSlowChildSlowsOnlyItsOwnRoute() throws {
         let c = try world.newConversation()
         let dir = try RepoPaths.temporaryDirectory("mojo-slowroute")
-        let slow = try Scripts.write("while IFS= read -r l; do sleep 1; echo \"slow $l\"; done", named: "slow.sh", in: dir)
+        // The slow child answers nothing until the test opens its gate: no race with a timer.
+        let gate = dir + "/gate"
+        let slow = try Scripts.write("while IFS= read -r l; do while [ ! -e \"\(gate)\" ]; do sleep 0.05; done; echo \"slow $l\"; done",
+                                     named: "slow.sh", in: dir)
         let daemon = try Daemon(rules: """
             sink slow { type = pipe  command = ["\(slow)"]  format = text  per = route }
             sink fast { type = pipe  command = ["\(Scripts.autoresponder)"]  format = text  per = route }
@@ -112,13 +115,12 @@ import TestSupport
             """)
         let since = try world.latestEventSeq()
         for i in 1...3 { try world.post("m\(i)", to: c) }
-        let order = try replies(since: since, count: 6, in: c)
-        #expect(order.count == 6)
-        // All three fast answers come before the second slow one.
-        let firstSlow = order.firstIndex { $0.hasPrefix("slow") } ?? 0
-        let fastPositions = order.indices.filter { order[$0].hasPrefix("Thanks") }
-        #expect(fastPositions.count == 3)
-        #expect(fastPositions.allSatisfy { $0 <= firstSlow + 1 })
+        // All three fast answers come while the slow child is still stuck on its first line.
+        let fast = try replies(since: since, count: 3, in: c)
+        #expect(fast.count == 3 && fast.allSatisfy { $0.hasPrefix("Thanks") }, "\(fast)")
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        let all = try replies(since: since, count: 6, in: c)
+        #expect(all.filter { $0.hasPrefix("slow") }.count == 3, "\(all)")
         #expect(daemon.stop() == 0)
     }
 

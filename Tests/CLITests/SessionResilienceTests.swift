@@ -55,9 +55,9 @@ import TestSupport
         #expect(tail.waitForStderr("msg=connected"), "\(tail.stderr)")
         world.server.freeze()
         defer { world.server.thaw() }
-        let frozen = Date()
-        #expect(tail.waitForStderr("ping timeout", timeout: 5), "\(tail.stderr)")
-        #expect(Date().timeIntervalSince(frozen) < 0.8 + 1.0)
+        #expect(tail.waitForStderr("ping timeout", timeout: 10), "\(tail.stderr)")
+        // No wall-clock bound here (it flaked on a loaded machine): the deadline rule
+        // (pingInterval + pingTimeout) is tested on virtual time in EngineIOClientStateTests.
         tail.signal(SIGINT)
         #expect(tail.wait() == 0)
     }

@@ -152,9 +152,9 @@ import TestSupport
     }
 
     @Test func aReceiverRefusingConnectionsIsRetriedThenDeadLettered() throws {
-        // A port nobody listens on: take a free one from a receiver, then let it go.
-        var port = 0
-        do { port = try PythonPeer("webhook_receiver.py").port }
+        // A port that refuses connections for the whole test (bound, never listening).
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let c = try world.newConversation()
         let d = try daemon("""
             sink hooks { type = webhook  url = "http://127.0.0.1:\(port)/"  allow_private = true  retry = [0s, 100ms, 100ms] }
@@ -165,5 +165,6 @@ import TestSupport
         #expect(d.process.waitForStderr("dead-lettered"), "\(d.process.stderr)")
         #expect(d.process.stderr.contains("Couldn't connect to server") || d.process.stderr.contains("Connection refused"))
         #expect(d.stop() == 0)
+        withExtendedLifetime(refusing) {}
     }
 }

@@ -6,7 +6,10 @@ import TestSupport
 /// a few routes, started on a kernel-chosen 127.0.0.1 port. Ready once it printed `READY <port>`.
 final class TestHTTPServer {
     static let script = #"""
-import http.server, socketserver, sys, time, urllib.parse
+import http.server, socketserver, sys, threading, time, urllib.parse
+
+barrier_lock = threading.Condition()
+barrier_count = {}
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -27,6 +30,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif url.path == "/delay":
             time.sleep(int(query["ms"][0]) / 1000)
             self.reply(200, b"late")
+        elif url.path == "/barrier":
+            # Answers 200 only once `n` requests with the same `key` are in flight together
+            # (proof of concurrency without a clock); 504 if they never are within 20 s.
+            key, n = query["key"][0], int(query["n"][0])
+            with barrier_lock:
+                barrier_count[key] = barrier_count.get(key, 0) + 1
+                barrier_lock.notify_all()
+                met = barrier_lock.wait_for(lambda: barrier_count[key] >= n, timeout=20)
+            self.reply(200 if met else 504, b"together" if met else b"alone")
         elif url.path == "/big":
             self.reply(200, b"x" * int(query["n"][0]))
         elif url.path == "/chunked":

@@ -10,12 +10,19 @@ SIGTERM. Control (JSON):
         answers for the next deliveries, in order; afterwards 200 with an empty body.
     GET  /control/deliveries?count=N&wait=S   every delivery so far (long-poll until N):
         [{"id", "timestamp", "signature", "valid", "body", "status", "at"}]
+    POST /control/answer {"url": "http://127.0.0.1:P/v1/sinks/NAME/commands", "secret": "whsec_...",
+                          "content": "text", "inReplyTo": true}
+        from now on, answer every `message:new` delivery asynchronously (after the 200): POST a
+        `message:send` of `content` to its conversation to `url`, signed with `secret` and a
+        `webhook-id` of `in_...`, naming the delivery's `id` as `inReplyTo` unless false.
 Any other POST is a delivery.
 """
 import argparse, asyncio, base64, hashlib, hmac, json, os, signal, sys, threading, time
 
 deliveries = []
 script = []
+answer_with = None
+answers_sent = 0
 changed = None
 secret_key = None
 
@@ -64,6 +71,12 @@ async def handle(reader, writer):
 async def route(method, target, headers, body):
     path, _, query = target.partition("?")
     q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+    if path == "/control/answer" and method == "POST":
+        global answer_with
+        answer_with = json.loads(body)
+        return 200, {"answering": True}, {}
+    if path == "/control/answers":
+        return 200, {"sent": answers_sent}, {}
     if path == "/control/script" and method == "POST":
         script.extend(json.loads(body)["responses"])
         return 200, {"queued": len(script)}, {}
@@ -87,8 +100,42 @@ async def route(method, target, headers, body):
         changed.notify_all()
     if answer.get("hang"):
         return None, None, {}
+    if answer_with is not None:
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = {}
+        if event.get("type") == "message:new":
+            asyncio.get_running_loop().create_task(answer_later(event))
     extra = {"Retry-After": answer["retryAfter"]} if "retryAfter" in answer else {}
     return answer.get("status", 200), answer.get("body"), extra
+
+
+async def answer_later(event):
+    """An asynchronous consumer: answers a delivered message through the daemon's admin API."""
+    global answers_sent
+    await asyncio.sleep(0)
+    cmd = {"type": "message:send",
+           "data": {"conversationId": event["data"]["conversationId"], "content": answer_with["content"]}}
+    if answer_with.get("inReplyTo", True):
+        cmd["inReplyTo"] = event["id"]
+    data = json.dumps(cmd).encode()
+    msg_id = "in_" + os.urandom(8).hex()
+    ts = str(int(time.time()))
+    key = base64.b64decode(answer_with["secret"][6:])
+    sig = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + data, hashlib.sha256).digest()).decode()
+    host_port = answer_with["url"].split("/")[2]
+    host, port = host_port.rsplit(":", 1)
+    path = "/" + answer_with["url"].split("/", 3)[3]
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\nwebhook-id: {msg_id}\r\nwebhook-timestamp: {ts}\r\n"
+            f"webhook-signature: v1,{sig}\r\n\r\n")
+    writer.write(head.encode() + data)
+    await writer.drain()
+    await reader.read()
+    writer.close()
+    answers_sent += 1
 
 
 async def main():

@@ -13,8 +13,10 @@ public final class BridgeProcess: @unchecked Sendable {
 
     /// Starts the built binary with `arguments`; `environment` is added to a minimal environment
     /// (PATH, HOME) so that no MOJO_* variable of the developer's shell leaks into a test.
-    public init(_ arguments: [String], environment: [String: String] = [:], executable: String = RepoPaths.bridgeExecutable) throws {
+    public init(_ arguments: [String], environment: [String: String] = [:], executable: String = RepoPaths.bridgeExecutable,
+                directory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         for (k, v) in environment { env[k] = v }
@@ -122,8 +124,9 @@ public final class BridgeProcess: @unchecked Sendable {
     }
 
     /// Runs to completion and returns status, stdout and stderr.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: Double = 20) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = try BridgeProcess(arguments, environment: environment)
+    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: Double = 20,
+                           directory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = try BridgeProcess(arguments, environment: environment, directory: directory)
         if let stdin { p.write(stdin) }
         p.closeStdin()
         let status = p.wait(timeout: timeout)
