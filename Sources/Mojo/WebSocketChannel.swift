@@ -21,10 +21,15 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
     private var out: [UInt8] = []
     private var closeTimer: TimerID?
     private let loop: EventLoop
+    /// Backpressure: while set, no frame is taken from the parser and the socket is not read.
+    private var readingPaused = false
+    private var resumeScheduled = false
 
     /// Connects to `url` and upgrades to WebSocket with `target` (path and query).
+    /// `maxPendingWriteBytes` bounds what may wait unsent (pongs to a peer that never reads):
+    /// past it the connection fails with that reason.
     init(url: ServerURL, target: String, tls: TLSConfiguration?, maxMessageSize: Int, connectTimeoutMs: Int,
-         loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
+         maxPendingWriteBytes: Int = 8 << 20, loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
         self.loop = loop
         self.delegate = delegate
         self.peer = "\(url.hostHeader)"
@@ -40,6 +45,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         frames = WebSocketFrameParser(maxFrameSize: maxMessageSize)
         state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
         stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
+        stream?.maxPendingWriteBytes = maxPendingWriteBytes
     }
 
     // MARK: EngineTransport
@@ -68,6 +74,26 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             finish(nil)
         case .closing, .closed:
             break
+        }
+    }
+
+    func setReadingPaused(_ paused: Bool) {
+        guard paused != readingPaused else { return }
+        readingPaused = paused
+        if paused {
+            stream?.pauseReading()
+            return
+        }
+        // Frames already parsed-out of earlier reads go first (on a later turn: the caller may be
+        // inside a delivery), then the socket is read again unless that paused us once more.
+        guard !resumeScheduled else { return }
+        resumeScheduled = true
+        loop.schedule(afterMilliseconds: 0) { [weak self] in
+            guard let self else { return }
+            self.resumeScheduled = false
+            guard !self.readingPaused else { return }
+            if self.phase == .open || self.phase == .closing { self.consume(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            if !self.readingPaused { self.stream?.resumeReading() }
         }
     }
 
@@ -128,7 +154,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
 
     private func consume(_ bytes: UnsafeRawBufferPointer) {
         frames.append(bytes)
-        while phase == .open || phase == .closing {
+        while (phase == .open || phase == .closing) && !readingPaused {
             let frame: WebSocketFrame?
             do { frame = try frames.next() } catch {
                 protocolFailure(error.closeCode, error.description)

@@ -64,6 +64,7 @@ extension Bridge {
             // The sink that sent it hears the error, whatever the routes say.
             if let answered, let runner = sinks[answered.sink] {
                 runner.enqueue(envelopeDelivery(event, data: data, route: "", hops: answered.hops))
+                if config.sink(named: answered.sink)?.whenFull == .block { checkFull(runner) }
             }
             origin = answered
             fireSettled(force: false)
@@ -87,6 +88,7 @@ extension Bridge {
                     ? renderedDelivery(withTree(), route: route, settings: target.settings, hops: hops)
                     : envelopeDelivery(event, data: data, route: route.name, hops: hops))
                 target.routed?.increment()
+                if target.blocks { checkFull(target.runner) }
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
                                             ("sink", target.sink), ("event", name), ("id", id)])
@@ -106,6 +108,8 @@ extension Bridge {
         /// Whether the sink gets the route's template (or text) rather than the JSON envelope.
         let renders: Bool
         let routed: Counter?
+        /// `when_full = block`: a full spool pauses the sessions (Bridge+Backpressure.swift).
+        let blocks: Bool
     }
 
     func buildRouteTable() -> [[RouteTarget]] {
@@ -114,7 +118,7 @@ extension Bridge {
                 guard let runner = sinks[name], let settings = config.sink(named: name) else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
                                    renders: route.template != nil || settings.templateEscaping != .json,
-                                   routed: routedCounter(sink: name, route: route.name))
+                                   routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block)
             }
         }
         routeTable = table

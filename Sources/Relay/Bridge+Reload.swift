@@ -22,6 +22,7 @@ extension Bridge {
         for settings in new.sinks where sinks[settings.name] == nil {
             startSink(settings)
         }
+        releaseRemovedSinks()
 
         var tenantsChanged: [String] = []
         for tenant in old.tenants {

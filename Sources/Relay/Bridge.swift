@@ -42,6 +42,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var typing = TypingLimiter()
     var ids = EventIDGenerator()
     var stopping = false
+    /// Sinks with `when_full = block` whose spool is full: the sessions are paused for them.
+    var blockedSinks: Set<String> = []
     /// Sink replies may trigger at most this many further hops (a bot answering a bot answering a
     /// bot...): events with more are not delivered. Two sinks can never ping-pong forever.
     public var maxHops = 2
@@ -167,7 +169,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         if durable {
             let fsync = config.spool.fsync.components
             do throws(IOError) {
-                spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: config.spool.maxSize,
+                spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: spoolLimit(for: settings),
+                                      segmentBytes: Self.segmentBytes(maxSize: config.spool.maxSize),
                                       syncIntervalMs: Int(fsync.seconds) * 1000 + Int(fsync.attoseconds / 1_000_000_000_000_000),
                                       log: log)
             } catch {
@@ -175,12 +178,13 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                 return "cannot open spool in \(config.spool.directory): \(error.description)"
             }
         } else {
-            spool = SinkSpool(memoryFor: settings.name, maxBytes: config.spool.maxSize, log: log)
+            spool = SinkSpool(memoryFor: settings.name, maxBytes: spoolLimit(for: settings), log: log)
         }
         let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
                                 nowMs: { Timestamp.nowUnixMilliseconds() })
         instrument(runner)
         sinks[settings.name] = runner
+        watchSpool(runner, blocks: settings.whenFull == .block)
         return nil
     }
 
@@ -195,6 +199,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         let session = TenantSession(configuration: configuration, loop: loop, curl: curl,
                                     reaper: reaper, logger: log, delegate: self)
         sessions[tenant.id] = session
+        applyBlocks(to: session)
         session.start()
         resendSpooledReplies(tenant: tenant.id, session: session)
     }
