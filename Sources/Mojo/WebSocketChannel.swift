@@ -29,7 +29,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
     /// `maxPendingWriteBytes` bounds what may wait unsent (pongs to a peer that never reads):
     /// past it the connection fails with that reason.
     init(url: ServerURL, target: String, tls: TLSConfiguration?, maxMessageSize: Int, connectTimeoutMs: Int,
-         maxPendingWriteBytes: Int = 8 << 20, loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
+         maxPendingWriteBytes: Int = 4 << 20, loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
         self.loop = loop
         self.delegate = delegate
         self.peer = "\(url.hostHeader)"
@@ -174,6 +174,9 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             case .binary(let bytes):
                 delegate?.transport(self, didReceive: EngineIOCodec.decodeBinary(bytes))
             case .sendPong(let payload):
+                // At most one pong waits unsent (RFC 6455 5.5.3 lets us answer only the latest
+                // ping): a peer flooding pings without reading our pongs cannot grow our buffer.
+                guard (stream?.pendingWriteBytes ?? 0) == 0 else { break }
                 out.removeAll(keepingCapacity: true)
                 WebSocketFrameEncoder.encode(opcode: .pong, payload: payload, maskKey: random.maskKey(), into: &out)
                 stream?.write(out)
