@@ -17,8 +17,7 @@ protocol EngineTransport: AnyObject {
 }
 
 extension EngineTransport {
-    /// By default a transport keeps reading (long-polling: a paused session's events wait in
-    /// its poll responses, bounded by the server's maxPayload).
+    /// By default a transport keeps reading (a transport that cannot pause).
     func setReadingPaused(_ paused: Bool) {}
 }
 

@@ -24,6 +24,8 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
     /// Backpressure: while set, no frame is taken from the parser and the socket is not read.
     private var readingPaused = false
     private var resumeScheduled = false
+    /// The stream ended while paused with frames unread: reported after they are consumed.
+    private var deferredClose: TransportError??
 
     /// Connects to `url` and upgrades to WebSocket with `target` (path and query).
     /// `maxPendingWriteBytes` bounds what may wait unsent (pongs to a peer that never reads):
@@ -93,7 +95,12 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             self.resumeScheduled = false
             guard !self.readingPaused else { return }
             if self.phase == .open || self.phase == .closing { self.consume(UnsafeRawBufferPointer(start: nil, count: 0)) }
-            if !self.readingPaused { self.stream?.resumeReading() }
+            guard !self.readingPaused else { return }
+            if let closed = self.deferredClose {
+                self.deferredClose = nil
+                return self.streamClosed(closed)
+            }
+            self.stream?.resumeReading()
         }
     }
 
@@ -139,6 +146,16 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
 
     func stream(_ s: ByteStream, didClose error: TransportError?) {
         stream = nil
+        // Paused with frames still unread: they were received, so they are delivered first; the
+        // close is reported once the resume has consumed them.
+        if readingPaused, phase == .open || phase == .closing, frames.bufferedByteCount > 0 {
+            deferredClose = .some(error)
+            return
+        }
+        streamClosed(error)
+    }
+
+    private func streamClosed(_ error: TransportError?) {
         if let error {
             finish(.transport(error))
         } else if phase == .closing {
