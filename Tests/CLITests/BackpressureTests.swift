@@ -167,7 +167,7 @@ import TestSupport
         """.write(toFile: dir + "/s.conf", atomically: true, encoding: .utf8)
         let r = try BridgeProcess.run(["check", "--config", dir + "/s.conf"], environment: ["NO_SUCH_TOKEN": "x"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("s.conf:3:51: error: `when_full = spill` was removed") || r.stdout.contains("`when_full = spill` was removed"),
+        #expect(r.stderr.contains("s.conf:3:59: error: `when_full = spill` was removed") || r.stdout.contains("`when_full = spill` was removed"),
                 "\(r.stdout)\(r.stderr)")
         #expect((r.stdout + r.stderr).contains("hint: use `when_full = block`"))
     }
