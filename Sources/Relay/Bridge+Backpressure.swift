@@ -52,7 +52,8 @@ extension Bridge {
         guard !blockedSinks.contains(runner.name), runner.spool.bytes >= config.spool.maxSize else { return }
         blockedSinks.insert(runner.name)
         count("mojo_bridge_backpressure_pauses_total", "Times a full spool (when_full = block) paused the sessions", [("sink", runner.name)])
-        log.warn("spool full: sessions stop reading from MOJO until it has room (when_full = block; events wait on the server)",
+        // `pipe`'s small memory queue pauses and resumes often: that is routine there, not news.
+        log.log(durable ? .warn : .debug, "spool full: sessions stop reading from MOJO until it has room (when_full = block; events wait on the server)",
                  [("sink", runner.name), ("spool_bytes", String(runner.spool.bytes)), ("max_size", String(config.spool.maxSize))])
         for (_, session) in sessions { session.pauseReading("spool:" + runner.name) }
     }
@@ -60,7 +61,7 @@ extension Bridge {
     /// The sink has room again (or is gone): lift its pause.
     func unblock(_ name: String) {
         guard blockedSinks.remove(name) != nil else { return }
-        log.info("spool has room again: sessions read from MOJO again", [("sink", name), ("spool_bytes", String(sinks[name]?.spool.bytes ?? 0)),
+        log.log(durable ? .info : .debug, "spool has room again: sessions read from MOJO again", [("sink", name), ("spool_bytes", String(sinks[name]?.spool.bytes ?? 0)),
                                                                            ("low_water", String(blockLowWater))])
         for (_, session) in sessions { session.resumeReading("spool:" + name) }
     }
