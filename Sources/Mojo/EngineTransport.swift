@@ -11,6 +11,14 @@ protocol EngineTransport: AnyObject {
     func close()
     /// Drops the connection at once, without reporting to the delegate.
     func abort()
+    /// Stops (true) or restarts (false) taking packets from the server: backpressure from a
+    /// consumer slower than the server. Packets still go out while paused.
+    func setReadingPaused(_ paused: Bool)
+}
+
+extension EngineTransport {
+    /// By default a transport keeps reading (a transport that cannot pause).
+    func setReadingPaused(_ paused: Bool) {}
 }
 
 /// What an `EngineTransport` reports, on the event loop.

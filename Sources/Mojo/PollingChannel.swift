@@ -22,6 +22,8 @@ final class PollingChannel: EngineTransport {
     private var postInFlight: RequestID?
     private var outbox: [EnginePacket] = []
     private var onPaused: (() -> Void)?
+    /// Backpressure: no new GET while set (the events wait on the server).
+    private var readingPaused = false
 
     /// Opens a polling session at `url` (the handshake GET).
     init(url: ServerURL, tls: TLSConfiguration?, requestTimeoutMs: Int, curl: CurlMulti, delegate: EngineTransportDelegate) {
@@ -94,8 +96,13 @@ final class PollingChannel: EngineTransport {
         return r
     }
 
+    func setReadingPaused(_ paused: Bool) {
+        readingPaused = paused
+        if !paused { poll() }
+    }
+
     private func poll() {
-        guard getInFlight == nil, phase == .handshaking || phase == .open else { return }
+        guard getInFlight == nil, !readingPaused, phase == .handshaking || phase == .open else { return }
         getInFlight = curl.perform(request("GET")) { [weak self] result in
             guard let self else { return }
             self.getInFlight = nil

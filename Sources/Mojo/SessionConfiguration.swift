@@ -34,6 +34,10 @@ public struct SessionConfiguration: Sendable {
     public var connectTimeoutMs: Int = 10_000
     /// Largest WebSocket message accepted from the server.
     public var maxMessageSize: Int = 16 << 20
+    /// Most bytes waiting to go out on a WebSocket (the server is not reading them: Engine.IO
+    /// pongs to a ping flood, commands): past it the connection is closed with that reason and
+    /// reconnected. WebSocket-level pongs never pile up (at most one waits unsent).
+    public var maxPendingWriteBytes: Int = 4 << 20
     /// Emits kept while disconnected, and what happens when that buffer is full.
     public var emitBufferLimit: Int = 1000
     public var emitBufferPolicy: SocketIOClientState.BufferPolicy = .dropOldest

@@ -86,6 +86,7 @@ extension TenantSession: EngineTransportDelegate {
             case .send(let bytes):
                 send(.message(bytes))
             case .connected(let sid, let recovered):
+                blamePauseUntil = nil
                 failedAttempts = 0
                 backoff.reset()
                 authBackoff.reset()
@@ -141,6 +142,8 @@ extension TenantSession: EngineTransportDelegate {
     /// Sends one Engine.IO packet after the liveness and maxPayload checks.
     func send(_ packet: EnginePacket) {
         guard let t = transport, var e = engine else { return }
+        // Not reading, we cannot have seen the server's pings: that silence is ours.
+        if isReadingPaused { e.excuseSilence(now: now) }
         let verdict = e.send(packet, now: now)
         engine = e
         switch verdict {
@@ -158,7 +161,8 @@ extension TenantSession: EngineTransportDelegate {
 
     func armLiveness() {
         if let t = livenessTimer { loop.cancel(t); livenessTimer = nil }
-        guard let deadline = engine?.deadline else { return }
+        // While reading is paused, silence is expected; the resume re-arms (TenantSession+Backpressure).
+        guard !isReadingPaused, let deadline = engine?.deadline else { return }
         livenessTimer = loop.schedule(at: Deadline(nanoseconds: deadline.nanoseconds)) { [weak self] in
             guard let self else { return }
             self.livenessTimer = nil

@@ -6,7 +6,8 @@ extension TenantSession {
         do {
             probe = try WebSocketChannel(url: configuration.url, target: configuration.url.target(transport: "websocket", sid: open.sid),
                                          tls: tlsIfSecure, maxMessageSize: configuration.maxMessageSize,
-                                         connectTimeoutMs: configuration.connectTimeoutMs, loop: loop, delegate: self)
+                                         connectTimeoutMs: configuration.connectTimeoutMs,
+                                         maxPendingWriteBytes: configuration.maxPendingWriteBytes, loop: loop, delegate: self)
         } catch {
             log.info("WebSocket upgrade not attempted", [("reason", error.description)])
         }
@@ -28,6 +29,7 @@ extension TenantSession {
             let pending = polling.drainAndStop()
             probe = nil
             transport = ws
+            if isReadingPaused { ws.setReadingPaused(true) }
             for packet in pending { ws.send(packet) }
             log.info("upgraded to WebSocket")
         case .failed(let why):

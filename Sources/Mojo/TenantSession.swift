@@ -62,6 +62,16 @@ public final class TenantSession {
     var usePollingThisAttempt = false
     var attemptFailure: ConnectionFailure?
     var pendingAcks: [Int: (Result<[UInt8], ConnectionFailure>) -> Void] = [:]
+    /// Backpressure (TenantSession+Backpressure.swift): why reading is paused, whether an attempt
+    /// waits for the resume, when the pause began, and until when a disconnect is blamed on a
+    /// pause long enough for the server to have given up on our pongs (the disconnect's log line).
+    var pauseReasons: Set<String> = []
+    var attemptDeferred = false
+    var pausedAt: Deadline?
+    var blamePauseUntil: Deadline?
+    /// Times reading was paused, and sessions the server dropped while (or after) we were paused.
+    public internal(set) var readPauses = 0
+    public internal(set) var droppedWhilePaused = 0
 
     /// Creates a session; `start()` connects. `curl` is needed for polling (modes `.polling`/`.auto`).
     public init(configuration: SessionConfiguration, loop: EventLoop, curl: CurlMulti?, reaper: ChildReaper?,
@@ -136,6 +146,8 @@ public final class TenantSession {
     func attempt() {
         guard !stopped else { return }
         reconnectTimer = nil
+        // A consumer that cannot take events now could not take the replay either: wait for it.
+        if isReadingPaused { attemptDeferred = true; return }
         attemptFailure = nil
         tokens.fetch { [weak self] result in
             guard let self, !self.stopped else { return }
@@ -150,6 +162,7 @@ public final class TenantSession {
     }
 
     func open(token: Token) {
+        if isReadingPaused { attemptDeferred = true; return }
         currentToken = token
         let polling = configuration.transport == .polling || configuration.transport == .upgrade || usePollingThisAttempt
         do throws(ConnectionFailure) {
@@ -161,7 +174,8 @@ public final class TenantSession {
                 engine = EngineIOClientState(transport: .websocket, now: now)
                 transport = try WebSocketChannel(url: configuration.url, target: configuration.url.target(transport: "websocket"),
                                                  tls: tlsIfSecure, maxMessageSize: configuration.maxMessageSize,
-                                                 connectTimeoutMs: configuration.connectTimeoutMs, loop: loop, delegate: self)
+                                                 connectTimeoutMs: configuration.connectTimeoutMs,
+                                                 maxPendingWriteBytes: configuration.maxPendingWriteBytes, loop: loop, delegate: self)
             }
         } catch {
             return failed(error)
@@ -185,8 +199,16 @@ public final class TenantSession {
             return
         }
         let delay = failure.isAuthProblem ? authBackoff.nextDelay(random: random.unit()) : backoff.nextDelay(random: random.unit())
-        log.warn(everConnected ? "disconnected; reconnecting" : "connection failed; retrying",
-                 [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+        if everConnected && disconnectFollowsPause {
+            // One line says it all: why the server dropped us, and that recovery will replay.
+            blamePauseUntil = nil
+            droppedWhilePaused += 1
+            log.warn("disconnected after reading was paused for a slow consumer; reconnecting with session recovery",
+                     [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+        } else {
+            log.warn(everConnected ? "disconnected; reconnecting" : "connection failed; retrying",
+                     [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+        }
         delegate?.session(self, didDisconnect: failure, reconnectInMs: delay)
         reconnectTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in self?.attempt() }
     }

@@ -21,10 +21,17 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
     private var out: [UInt8] = []
     private var closeTimer: TimerID?
     private let loop: EventLoop
+    /// Backpressure: while set, no frame is taken from the parser and the socket is not read.
+    private var readingPaused = false
+    private var resumeScheduled = false
+    /// The stream ended while paused with frames unread: reported after they are consumed.
+    private var deferredClose: TransportError??
 
     /// Connects to `url` and upgrades to WebSocket with `target` (path and query).
+    /// `maxPendingWriteBytes` bounds what may wait unsent (pongs to a peer that never reads):
+    /// past it the connection fails with that reason.
     init(url: ServerURL, target: String, tls: TLSConfiguration?, maxMessageSize: Int, connectTimeoutMs: Int,
-         loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
+         maxPendingWriteBytes: Int = 4 << 20, loop: EventLoop, delegate: EngineTransportDelegate) throws(ConnectionFailure) {
         self.loop = loop
         self.delegate = delegate
         self.peer = "\(url.hostHeader)"
@@ -40,6 +47,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         frames = WebSocketFrameParser(maxFrameSize: maxMessageSize)
         state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
         stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
+        stream?.maxPendingWriteBytes = maxPendingWriteBytes
     }
 
     // MARK: EngineTransport
@@ -68,6 +76,31 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             finish(nil)
         case .closing, .closed:
             break
+        }
+    }
+
+    func setReadingPaused(_ paused: Bool) {
+        guard paused != readingPaused else { return }
+        readingPaused = paused
+        if paused {
+            stream?.pauseReading()
+            return
+        }
+        // Frames already parsed-out of earlier reads go first (on a later turn: the caller may be
+        // inside a delivery), then the socket is read again unless that paused us once more.
+        guard !resumeScheduled else { return }
+        resumeScheduled = true
+        loop.schedule(afterMilliseconds: 0) { [weak self] in
+            guard let self else { return }
+            self.resumeScheduled = false
+            guard !self.readingPaused else { return }
+            if self.phase == .open || self.phase == .closing { self.consume(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            guard !self.readingPaused else { return }
+            if let closed = self.deferredClose {
+                self.deferredClose = nil
+                return self.streamClosed(closed)
+            }
+            self.stream?.resumeReading()
         }
     }
 
@@ -113,6 +146,16 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
 
     func stream(_ s: ByteStream, didClose error: TransportError?) {
         stream = nil
+        // Paused with frames still unread: they were received, so they are delivered first; the
+        // close is reported once the resume has consumed them.
+        if readingPaused, phase == .open || phase == .closing, frames.bufferedByteCount > 0 {
+            deferredClose = .some(error)
+            return
+        }
+        streamClosed(error)
+    }
+
+    private func streamClosed(_ error: TransportError?) {
         if let error {
             finish(.transport(error))
         } else if phase == .closing {
@@ -128,7 +171,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
 
     private func consume(_ bytes: UnsafeRawBufferPointer) {
         frames.append(bytes)
-        while phase == .open || phase == .closing {
+        while (phase == .open || phase == .closing) && !readingPaused {
             let frame: WebSocketFrame?
             do { frame = try frames.next() } catch {
                 protocolFailure(error.closeCode, error.description)
@@ -148,6 +191,9 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
             case .binary(let bytes):
                 delegate?.transport(self, didReceive: EngineIOCodec.decodeBinary(bytes))
             case .sendPong(let payload):
+                // At most one pong waits unsent (RFC 6455 5.5.3 lets us answer only the latest
+                // ping): a peer flooding pings without reading our pongs cannot grow our buffer.
+                guard (stream?.pendingWriteBytes ?? 0) == 0 else { break }
                 out.removeAll(keepingCapacity: true)
                 WebSocketFrameEncoder.encode(opcode: .pong, payload: payload, maskKey: random.maskKey(), into: &out)
                 stream?.write(out)

@@ -13,6 +13,8 @@ import Glibc
 final class PipeCommand {
     static let valued = ConnectionOptions.valued.union(["--conversation", "--format", "--events"])
     static let switches: Set<String> = ["--include-self"]
+    /// Event bytes held in memory for the child before the session pauses reading.
+    static let memoryQueueBytes = 2 << 20
 
     private let runtime: Runtime
     private let config: BridgeConfig
@@ -71,7 +73,9 @@ final class PipeCommand {
                            includeSelf: args.switches.contains("--include-self"), sinks: ["pipe"], flow: .to_sink, continues: true),
                      Route(name: "pipe-commands", conversations: conversations,
                            events: [.message, .typing, .read, .presence, .conversation], sinks: ["pipe"], flow: .from_sink)],
-            spool: SpoolSettings(), log: LogSettings())
+            // The queue lives in memory: past 2 MiB waiting for a slow child, the session stops
+            // reading from MOJO until the child caught up (when_full = block: backpressure).
+            spool: SpoolSettings(maxSize: Self.memoryQueueBytes), log: LogSettings())
     }
 
     func run() -> ExitCode {

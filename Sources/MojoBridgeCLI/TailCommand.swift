@@ -4,7 +4,14 @@ import Mojo
 import Transport
 
 /// `mojo-bridge tail`: every server event as one JSON line (the shared vocabulary) on stdout.
+///
+/// Backpressure: when stdout takes lines slower than the server sends them (`| slow-reader`),
+/// more than `stdoutHighWater` bytes waiting pauses reading the socket; it resumes once stdout
+/// has taken them all. Memory stays bounded; nothing is dropped (see TenantSession+Backpressure).
 final class TailCommand: TenantSessionDelegate {
+    /// Bytes waiting for stdout above which the session stops reading.
+    static let stdoutHighWater = 1 << 20
+
     static let valued = ConnectionOptions.valued.union(["--conversation", "--type"])
     static let switches: Set<String> = ["--retry"]
 
@@ -34,6 +41,7 @@ final class TailCommand: TenantSessionDelegate {
     }
 
     func run() -> ExitCode {
+        stdout.onDrain = { [weak self] in self?.session?.resumeReading("stdout") }
         stdout.onError = { [weak self] _ in
             // The reader went away (`| head`): a normal end for a tail.
             self?.session?.stop()
@@ -60,6 +68,7 @@ final class TailCommand: TenantSessionDelegate {
         let id = ids.next(tenant: tenantName, type: name, data: data)
         Envelope.encode(id: id, type: name, tenant: tenantName, data: data, into: &pending)
         pending.append(0x0A)
+        if pending.count + stdout.pendingBytes > Self.stdoutHighWater { session.pauseReading("stdout") }
         // One write per loop turn, however many events that turn brought.
         if !flushScheduled {
             flushScheduled = true
@@ -82,6 +91,9 @@ final class TailCommand: TenantSessionDelegate {
         flushScheduled = false
         guard !pending.isEmpty else { return }
         stdout.write(pending)
-        pending.removeAll(keepingCapacity: true)
+        // A burst's capacity is not kept (one loop turn may bring up to a high-water's worth).
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 16)
+        // Everything went out at once: nothing will call onDrain, so resume here.
+        if stdout.pendingBytes == 0 { session?.resumeReading("stdout") }
     }
 }

@@ -68,6 +68,7 @@ extension Bridge {
             // The sink that sent it hears the error, whatever the routes say.
             if let answered, let runner = sinks[answered.sink] {
                 runner.enqueue(envelopeDelivery(event, data: data, route: "", hops: answered.hops))
+                if config.sink(named: answered.sink)?.whenFull == .block { checkFull(runner) }
             }
             origin = answered
             fireSettled(force: false)
@@ -98,6 +99,7 @@ extension Bridge {
                     : envelopeDelivery(event, data: data, route: route.name, hops: hops)
                 if let runner = target.runner { runner.enqueue(delivery) } else { holdForHandover(target.sink, delivery) }
                 target.routed?.increment()
+                if target.blocks { checkFull(target.runner) }
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
                                             ("sink", target.sink), ("event", name), ("id", id)])
@@ -118,6 +120,8 @@ extension Bridge {
         /// Whether the sink gets the route's template (or text) rather than the JSON envelope.
         let renders: Bool
         let routed: Counter?
+        /// `when_full = block`: a full spool pauses the sessions (Bridge+Backpressure.swift).
+        let blocks: Bool
     }
 
     func buildRouteTable() -> [[RouteTarget]] {
@@ -128,7 +132,7 @@ extension Bridge {
                 guard runner != nil || handover[name] != nil else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
                                    renders: route.template != nil || settings.templateEscaping != .json,
-                                   routed: routedCounter(sink: name, route: route.name))
+                                   routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block)
             }
         }
         routeTable = table

@@ -15,6 +15,12 @@ extension Bridge {
             }
             try? m.callbackGauge("mojo_bridge_session_reconnects", help: "Reconnections since start", labels: l) { Double(session.reconnects) }
             try? m.callbackGauge("mojo_bridge_emits_buffered", help: "Commands waiting for a connection", labels: l) { Double(session.bufferedEmits) }
+            try? m.callbackGauge("mojo_bridge_session_reading_paused", help: "1 while the session does not read from MOJO (backpressure: a full spool with when_full = block)", labels: l) {
+                session.isReadingPaused ? 1 : 0
+            }
+            try? m.callbackGauge("mojo_bridge_session_backpressure_disconnects", help: "Sessions the server dropped while reading was paused (reconnected with recovery)", labels: l) {
+                Double(session.droppedWhilePaused)
+            }
         }
         let now = Timestamp.nowUnixMilliseconds()
         for (name, runner) in sinks {

@@ -44,6 +44,7 @@ extension Bridge {
             changes.append("sink \(settings.name): added")
             if sinks[settings.name] == nil && handover[settings.name] == nil { startSink(settings) }
         }
+        releaseRemovedSinks()
 
         var tenantsChanged: [String] = []
         for tenant in old.tenants {

@@ -52,6 +52,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var stopping = false
     /// Whether the initial load was recorded (the reload metrics exist from the start).
     var initialLoadRecorded = false
+    /// Sinks with `when_full = block` whose spool is full: the sessions are paused for them.
+    var blockedSinks: Set<String> = []
     /// Sink replies may trigger at most this many further hops (a bot answering a bot answering a
     /// bot...): events with more are not delivered. Two sinks can never ping-pong forever.
     public var maxHops = 2
@@ -180,7 +182,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         if durable {
             let fsync = config.spool.fsync.components
             do throws(IOError) {
-                spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: config.spool.maxSize,
+                spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: spoolLimit(for: settings),
+                                      segmentBytes: Self.segmentBytes(maxSize: config.spool.maxSize),
                                       syncIntervalMs: Int(fsync.seconds) * 1000 + Int(fsync.attoseconds / 1_000_000_000_000_000),
                                       log: log)
             } catch {
@@ -188,7 +191,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                 return "cannot open spool in \(config.spool.directory): \(error.description)"
             }
         } else {
-            spool = SinkSpool(memoryFor: settings.name, maxBytes: config.spool.maxSize, log: log)
+            spool = SinkSpool(memoryFor: settings.name, maxBytes: spoolLimit(for: settings), log: log)
         }
         if retryWaitingNow {
             // Restarted by a reload (a new `retry`, a 410 lifted...): events waiting for a later
@@ -203,6 +206,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                                 nowMs: { Timestamp.nowUnixMilliseconds() })
         instrument(runner)
         sinks[settings.name] = runner
+        watchSpool(runner, blocks: settings.whenFull == .block)
         return nil
     }
 
@@ -217,6 +221,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         let session = TenantSession(configuration: configuration, loop: loop, curl: curl,
                                     reaper: reaper, logger: log, delegate: self)
         sessions[tenant.id] = session
+        applyBlocks(to: session)
         session.start()
         resendSpooledReplies(tenant: tenant.id, session: session)
     }

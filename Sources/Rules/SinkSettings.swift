@@ -2,12 +2,11 @@
 public struct SinkSettings: Sendable, Equatable {
     /// What to do when the sink's queue is full.
     public enum WhenFull: String, Sendable, CaseIterable {
-        /// Stop reading from the source until there is room (back-pressure on the tenant session).
+        /// Stop reading from MOJO until there is room (backpressure on the tenant sessions: the
+        /// events wait on the server); nothing is lost.
         case block
-        /// Drop the oldest queued event, count it and log it.
+        /// Drop the oldest queued event, count it and log it (the explicit lossy choice).
         case drop_oldest
-        /// Write overflow to the spool directory and feed it back in order.
-        case spill
     }
 
     /// The sink's kind and its own settings.
@@ -85,10 +84,26 @@ public struct SinkSettings: Sendable, Equatable {
             reader.allow(PipeSinkSettings.keys + WebhookSinkSettings.keys + EmailSinkSettings.keys)
             return nil
         }
+        // `spill` (overflow to disk) is what the spool always does: the value is gone, say so.
+        let whenFull: WhenFull
+        if let entry = reader.entry("when_full"), Self.isSpill(entry.value.kind) {
+            reader.fail(entry.value.location, "`when_full = spill` was removed: every event is spooled on disk already",
+                        hint: "use `when_full = block` (pause reading from MOJO until the spool has room; nothing lost) or `drop_oldest`")
+            whenFull = .block
+        } else {
+            whenFull = reader.enumeration("when_full", default: .block)
+        }
         return SinkSettings(name: name, kind: kind,
                             queue: reader.integer("queue", default: 1000, range: 1...1_000_000),
-                            whenFull: reader.enumeration("when_full", default: .block),
+                            whenFull: whenFull,
                             location: reader.block.location,
                             retry: reader.durationList("retry") ?? SinkSettings.defaultRetry)
+    }
+
+    static func isSpill(_ kind: SyntaxValue.Kind) -> Bool {
+        switch kind {
+        case .word("spill"), .string("spill"): true
+        default: false
+        }
     }
 }

@@ -145,6 +145,13 @@ public struct EngineIOClientState: Sendable {
         }
     }
 
+    /// The silence until `now` does not count against the server: the driver was not reading
+    /// (backpressure), so it could not have seen the server's pings. No effect unless open.
+    public mutating func excuseSilence(now: MonotonicInstant) {
+        guard case .open = phase else { return }
+        lastReceived = max(lastReceived, now)
+    }
+
     /// Decides whether the session is still alive at `now`; a dead session is closed.
     public mutating func checkLiveness(now: MonotonicInstant) -> Liveness {
         guard let deadline else { return .dead }

@@ -12,8 +12,8 @@ extension ByteStream {
         case .handshaking:
             continueHandshake()
         case .open, .closing:
-            if readable || hangup || (writable && tlsReadWantsWrite) {
-                readAvailable()
+            if hangup || (!isReadingPaused && (readable || (writable && tlsReadWantsWrite))) {
+                readAvailable(ignoringPause: hangup)
             }
             if state == .open || state == .closing,
                !writeBuffer.isEmpty, writable || (readable && tlsWriteWantsRead) || hangup {
@@ -23,11 +23,13 @@ extension ByteStream {
     }
 
     /// Reads what is available into the shared buffer and hands it to the delegate.
-    func readAvailable() {
+    func readAvailable(ignoringPause: Bool = false) {
         // TLS records are at most 16 KiB, smaller than the buffer: anything OpenSSL holds back
         // is still in the socket, so level-triggered epoll fires again after this bound.
         for _ in 0..<8 {
             guard state == .open || state == .closing else { return }
+            // Paused by the delegate during the previous read: stop here (tight backpressure).
+            guard ignoringPause || !isReadingPaused else { return }
             let count: Int
             if let tls {
                 switch tls.read(into: readBuffer) {
@@ -128,8 +130,9 @@ extension ByteStream {
     /// Sets the epoll interest from the open stream's needs.
     func updateInterest() {
         guard state == .open || state == .closing else { return }
-        let wantsWrite = (!writeBuffer.isEmpty && !tlsWriteWantsRead) || tlsReadWantsWrite
-        setInterest(readable: true, writable: wantsWrite)
+        // While reading is paused, a TLS read waiting for writability waits for the resume too.
+        let wantsWrite = (!writeBuffer.isEmpty && !tlsWriteWantsRead) || (tlsReadWantsWrite && !isReadingPaused)
+        setInterest(readable: !isReadingPaused || tlsWriteWantsRead, writable: wantsWrite)
     }
 
     /// Applies an interest set, failing the stream if epoll refuses.

@@ -36,10 +36,18 @@ public final class ByteStream {
     var readBuffer: UnsafeMutableRawBufferPointer { loop.readScratch }
     var writeBuffer = WriteBuffer()
     var aboveHighWaterMark = false
+    /// Whether the owner asked to stop reading (backpressure): no `didRead` until resumed.
+    public internal(set) var isReadingPaused = false
+    var resumeReadScheduled = false
 
     /// Above this many pending bytes the stream remembers to call `streamDidDrain` once the
     /// buffer empties. Default 1 MiB.
     public var writeHighWaterMark = 1 << 20
+
+    /// The most bytes `write` may hold unsent: past it the peer is not reading what we send (a
+    /// ping flood it never reads the pongs of, a stalled receiver), and the stream fails with
+    /// a `.io` error naming the limit rather than growing without bound. Default: no limit.
+    public var maxPendingWriteBytes = Int.max
 
     /// How long `close()` may spend flushing pending writes before it gives up. Default 5 s.
     public var closeFlushTimeoutMs = 5_000
@@ -103,6 +111,35 @@ public final class ByteStream {
             updateInterest()
         }
         if writeBuffer.count > writeHighWaterMark { aboveHighWaterMark = true }
+        if writeBuffer.count > maxPendingWriteBytes {
+            fail(.io, "the peer is not reading: \(writeBuffer.count) bytes unsent, over the limit of \(maxPendingWriteBytes)")
+        }
+    }
+
+    /// Stops reading (backpressure): the socket's read interest is dropped, so the kernel's
+    /// receive buffer fills and TCP flow control slows the peer. Writes go on. A hangup seen
+    /// while paused is still read (what is left in the socket, then the end).
+    public func pauseReading() {
+        guard !isReadingPaused else { return }
+        isReadingPaused = true
+        updateInterest()
+    }
+
+    /// Reads again; what arrived meanwhile (and anything TLS had already decrypted) is read on
+    /// the next loop turn.
+    public func resumeReading() {
+        guard isReadingPaused else { return }
+        isReadingPaused = false
+        updateInterest()
+        guard !resumeReadScheduled else { return }
+        resumeReadScheduled = true
+        loop.schedule(afterMilliseconds: 0) { [weak self] in
+            guard let self else { return }
+            self.resumeReadScheduled = false
+            guard !self.isReadingPaused, self.state == .open || self.state == .closing else { return }
+            self.readAvailable()
+            if self.state == .open || self.state == .closing, !self.writeBuffer.isEmpty { self.flush() }
+        }
     }
 
     /// Sends `bytes` (see `write(_: UnsafeRawBufferPointer)`).

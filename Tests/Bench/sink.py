@@ -11,6 +11,12 @@ measured pipeline.
                                   N more to REPORT
     sink.py echo                  for each line holding `T<20 digits>`, prints `pong T<digits>` at
                                   once (a plain text reply line: message:send back to MOJO)
+    sink.py slow RATE EVERY REPORT     as count, reading at most RATE bytes per second (a slow
+                                  consumer: `tail | sink.py slow 1000000 ...` is a 1 MB/s reader)
+    sink.py lines PER_S EVERY REPORT   as count, reading one line at a time, PER_S lines per second
+                                  (a slow child: 1000 is a line per millisecond)
+    sink.py answer EVERY REPORT   as count, and answers every line with a plain text line `ok`
+                                  (message:send to the event's conversation: the reply path)
 """
 import json
 import os
@@ -36,6 +42,32 @@ def main():
                 if count >= mark:
                     out.write(f"{count} {time.monotonic_ns()}\n")
                     mark = (count // every + 1) * every
+    elif mode in ("slow", "lines", "answer"):
+        pace = int(sys.argv[2]) if mode != "answer" else 0
+        every, report = (int(sys.argv[3]), sys.argv[4]) if mode != "answer" else (int(sys.argv[2]), sys.argv[3])
+        count, got, mark, t0 = 0, 0, every, time.monotonic()
+        inp, out = sys.stdin.buffer, sys.stdout.buffer
+        with open(report, "a", buffering=1) as rep:
+            while True:
+                if mode == "slow":
+                    chunk = os.read(0, 16384)
+                    got += len(chunk)
+                    n = chunk.count(b"\n")
+                else:
+                    chunk = inp.readline()
+                    n = 1 if chunk else 0
+                if not chunk:
+                    break
+                count += n
+                if mode == "answer":
+                    out.write(b"ok\n")
+                    out.flush()
+                if count >= mark:
+                    rep.write(f"{count} {time.monotonic_ns()}\n")
+                    mark = (count // every + 1) * every
+                ahead = (got if mode == "slow" else count) / pace - (time.monotonic() - t0) if pace else 0
+                if ahead > 0:
+                    time.sleep(ahead)
     elif mode == "latency":
         warm, n, report = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
         targets = [(warm, report + ".warm"), (n, report)]

@@ -49,6 +49,9 @@ public final class BridgeProcess: @unchecked Sendable {
         changed.unlock()
     }
 
+    /// The process id (to read /proc/PID).
+    public var pid: Int32 { process.processIdentifier }
+
     /// Everything printed on stdout so far.
     public var stdout: String { state.withLock { String(decoding: $0.out, as: UTF8.self) } }
     /// Everything printed on stderr so far.

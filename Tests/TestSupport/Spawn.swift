@@ -1,10 +1,10 @@
 import Glibc
 
 /// Starts `argv` (looked up in PATH) for a test: stdin from `stdin` (or /dev/null), stdout to
-/// `stdout`, stderr to /dev/null, a minimal environment. Test-runner threads block most signals
+/// `stdout`, stderr to `stderr` (or /dev/null), a minimal environment. Test-runner threads block most signals
 /// and children inherit the mask: without resetting it the child would ignore SIGTERM, so it
 /// starts with an empty mask and default dispositions. Returns the pid, or posix_spawn's error.
-public func spawnTestChild(_ argv: [String], stdin: Int32?, stdout: Int32) -> Result<pid_t, SpawnError> {
+public func spawnTestChild(_ argv: [String], stdin: Int32?, stdout: Int32, stderr: Int32? = nil) -> Result<pid_t, SpawnError> {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -14,7 +14,11 @@ public func spawnTestChild(_ argv: [String], stdin: Int32?, stdout: Int32) -> Re
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     }
     posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    if let stderr {
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
     let duplicate: (String) -> UnsafeMutablePointer<CChar>? = { strdup($0) }
     let args = argv.map(duplicate) + [nil]
     let env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LC_ALL=C"].map(duplicate) + [nil]

@@ -46,7 +46,7 @@ final class SinkRunner {
     private(set) var delivered = 0, retried = 0, deadLettered = 0, refused = 0
     /// Every attempt's outcome, with the latency from spooling to acceptance for deliveries (metrics).
     var onOutcome: ((_ outcome: DeliveryOutcome, _ latencyMs: Int64?) -> Void)?
-    /// An event refused because the spool was full (metrics).
+    /// An event lost because the spool was full: refused, or the oldest dropped (metrics).
     var onRefused: (() -> Void)?
 
     init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: EventLoop, log: Logger, nowMs: @escaping () -> Int64) {
@@ -159,6 +159,7 @@ final class SinkRunner {
                 try spool.remove(oldest, nowMs: nowMs())
                 releaseIfIdle(lane)
                 refused += 1
+                onRefused?()
                 log.warn("spool full: dropped the oldest event", [("dropped_id", dropped), ("spool_bytes", String(spool.bytes))])
                 switch try spool.admit(d, nowMs: nowMs()) {
                 case .added(let seq): return added(seq, tenant: d.tenant, conversation: d.conversationId ?? "")
@@ -174,6 +175,7 @@ final class SinkRunner {
             }
         } catch {
             refused += 1
+            onRefused?()
             log.error("spool write failed: event not accepted", [("id", d.eventId), ("error", error.description)])
         }
     }
