@@ -8,7 +8,7 @@ extension ConfigEnvironment {
     /// The real file system and process environment.
     public static let system = ConfigEnvironment(
         readFile: { path in
-            FileReader.read(path: path, maxBytes: 4 << 20).mapError { AccessError(Self.reason($0)) }
+            FileReader.read(path: path, maxBytes: 4 << 20, regularFileOnly: true).mapError { AccessError(Self.reason($0)) }
         },
         listDirectory: { path in
             DirectoryReader.list(path: path).mapError { AccessError(Self.reason($0)) }
@@ -16,5 +16,8 @@ extension ConfigEnvironment {
         environment: { name in getenv(name).map { String(cString: $0) } }
     )
 
-    private static func reason(_ e: IOError) -> String { String(cString: strerror(e.errno)) }
+    private static func reason(_ e: IOError) -> String {
+        if e.function == FileReader.notRegularFile, e.errno != EISDIR { return "not a regular file (a FIFO, socket or device)" }
+        return String(cString: strerror(e.errno))
+    }
 }
