@@ -36,6 +36,13 @@ final class AdminConnection: ServerConnectionDelegate {
         arm(limits.idleTimeoutMs) { $0.closeQuietly() }
     }
 
+    /// Accept order, for shedding the oldest first.
+    var acceptSerial = 0
+
+    /// Whether the connection may be dropped to make room for a new one: it is idle or still
+    /// sending its request (slow or silent), not waiting for or receiving a response.
+    var isSheddable: Bool { phase == .idle || phase == .receiving }
+
     func abort() {
         phase = .closing
         cancelTimer()

@@ -1,6 +1,7 @@
 /// Bounds that keep a misbehaving or malicious client from harming the daemon.
 public struct AdminLimits: Sendable, Equatable {
-    /// Connections served at once; further ones are closed as soon as they are accepted. Default 256.
+    /// Connections served at once. At the limit a new connection makes room by dropping the oldest
+    /// idle or slow one; only when every one is busy responding is the new one closed. Default 256.
     public var maxConnections: Int
     /// Request line plus headers, in bytes (431 above). Default 16 KiB.
     public var maxHeadBytes: Int

@@ -24,6 +24,9 @@ public final class AdminServer {
 
     /// The bound port (the kernel's choice when the address asked for port 0).
     public let port: Int
+    /// Idle or slow connections dropped, oldest first, to make room for a new one at the limit.
+    public private(set) var shedConnections = 0
+    private var acceptSerial = 0
     /// Connections closed at accept time because `maxConnections` were open.
     public private(set) var rejectedConnections = 0
     /// Whether `close()` was called.
@@ -72,6 +75,14 @@ public final class AdminServer {
     }
 
     private func accept(_ connection: ServerConnection) {
+        // At the limit, the oldest idle or slow connection makes room: a flood of idle
+        // connections cannot lock out a liveness probe (it only gets its own oldest shed).
+        if !isClosed, connections.count >= limits.maxConnections,
+           let oldest = connections.values.filter(\.isSheddable).min(by: { $0.acceptSerial < $1.acceptSerial }) {
+            connections[ObjectIdentifier(oldest)] = nil
+            oldest.abort()
+            shedConnections += 1
+        }
         guard !isClosed, connections.count < limits.maxConnections else {
             rejectedConnections += 1
             logger?.warn("admin server at its connection limit; connection refused",
@@ -80,6 +91,8 @@ public final class AdminServer {
             return
         }
         let admin = AdminConnection(connection: connection, server: self)
+        acceptSerial += 1
+        admin.acceptSerial = acceptSerial
         connections[ObjectIdentifier(admin)] = admin
         admin.start()
     }

@@ -131,6 +131,10 @@ public final class CurlMulti {
         return id
     }
 
+    /// Requests started and not yet completed or cancelled (an exiting command waits, briefly,
+    /// for the goodbye of a polling session to leave).
+    public var inFlight: Int { transfersByID.count + rejected.count }
+
     /// Abandons a request: its completion is never called. A no-op if it already completed.
     public func cancel(_ id: RequestID) {
         if let timer = rejected.removeValue(forKey: id) {

@@ -4,9 +4,18 @@ import Transport
 
 /// The Engine.IO HTTP long-polling transport over libcurl: one GET and at most one POST in flight,
 /// outgoing packets batched into one POST up to the server's maxPayload.
+///
+/// A GET response may hold any number of packets (a server flushes its whole buffer into one):
+/// it is limited to ``maxResponseBytes`` as a whole, far above any burst, and each packet to
+/// `maxMessageSize`, the limit of one WebSocket message. `close()` sends what is queued and the
+/// Engine.IO close packet in one last POST (after the one in flight), so the server ends the
+/// session at once instead of at its ping timeout.
 final class PollingChannel: EngineTransport {
     let name = "polling"
-    private enum Phase { case handshaking, open, pausing, paused, closed }
+    private enum Phase { case handshaking, open, pausing, paused, closing, closed }
+
+    /// The largest polling response accepted: 64 MiB (or two messages of the largest size).
+    static let minMaxResponseBytes = 64 << 20
 
     private weak var delegate: EngineTransportDelegate?
     private let curl: CurlMulti
@@ -24,10 +33,13 @@ final class PollingChannel: EngineTransport {
     private var onPaused: (() -> Void)?
     /// Backpressure: no new GET while set (the events wait on the server).
     private var readingPaused = false
+    private let maxMessageSize: Int
 
     /// Opens a polling session at `url` (the handshake GET).
-    init(url: ServerURL, tls: TLSConfiguration?, requestTimeoutMs: Int, curl: CurlMulti, delegate: EngineTransportDelegate) {
+    init(url: ServerURL, tls: TLSConfiguration?, requestTimeoutMs: Int, maxMessageSize: Int = 16 << 20,
+         curl: CurlMulti, delegate: EngineTransportDelegate) {
         self.url = url
+        self.maxMessageSize = maxMessageSize
         self.tls = tls
         self.curl = curl
         self.delegate = delegate
@@ -45,18 +57,21 @@ final class PollingChannel: EngineTransport {
     }
 
     func close() {
-        guard phase != .closed else { return }
-        if phase == .open, sid != nil {
-            // Tell the server, best effort, then stop.
-            let body: [UInt8] = [UInt8(ascii: "1")]
-            _ = curl.perform(request("POST", body: body)) { _ in }
-        }
+        guard phase != .closed, phase != .closing else { return }
+        let open = sid != nil && phase != .handshaking
         finish(nil)
+        guard open else { return }
+        // Tell the server: what is queued (a Socket.IO DISCONNECT) and the Engine.IO close, in
+        // one POST after the one in flight (a second concurrent POST is refused by servers).
+        if !outbox.contains(where: { if case .close = $0 { true } else { false } }) { outbox.append(.close) }
+        phase = .closing
+        flush()
     }
 
     func abort() {
         phase = .closed
         delegate = nil
+        outbox.removeAll()
         if let g = getInFlight { curl.cancel(g) }
         if let p = postInFlight { curl.cancel(p) }
         getInFlight = nil
@@ -92,7 +107,7 @@ final class PollingChannel: EngineTransport {
         r.connectTimeoutMs = requestTimeoutMs
         r.caFile = tls?.caFile
         r.verifyPeer = tls?.verifyPeer ?? true
-        r.maxResponseBytes = max(maxPayload * 2, 1 << 20)
+        r.maxResponseBytes = method == "GET" ? max(PollingChannel.minMaxResponseBytes, 2 * maxMessageSize) : 1 << 20
         return r
     }
 
@@ -124,6 +139,9 @@ final class PollingChannel: EngineTransport {
         do throws(EngineIOError) { packets = try EngineIOCodec.decodePayload(response.body) } catch {
             return finish(.protocolViolation(peer: peer, detail: "bad polling payload: \(error.description)"))
         }
+        if let big = packets.first(where: { EngineIOCodec.encodedSize($0) > maxMessageSize }) {
+            return finish(.protocolViolation(peer: peer, detail: "polling packet of \(EngineIOCodec.encodedSize(big)) bytes over the limit of \(maxMessageSize)"))
+        }
         if phase == .handshaking {
             guard case .open(let open)? = packets.first else {
                 return finish(.protocolViolation(peer: peer, detail: "the first polling response is not an Engine.IO open packet"))
@@ -148,7 +166,7 @@ final class PollingChannel: EngineTransport {
     }
 
     private func flush() {
-        guard postInFlight == nil, sid != nil, phase == .open || phase == .pausing, !outbox.isEmpty else { return }
+        guard postInFlight == nil, sid != nil, phase == .open || phase == .pausing || phase == .closing, !outbox.isEmpty else { return }
         // Batch as many packets as fit in maxPayload; always at least one (an oversized one is
         // refused above this layer).
         var count = 0
@@ -163,9 +181,15 @@ final class PollingChannel: EngineTransport {
         body.reserveCapacity(size)
         EngineIOCodec.encodePayload(Array(outbox.prefix(count)), into: &body)
         outbox.removeFirst(count)
-        postInFlight = curl.perform(request("POST", body: body)) { [weak self] result in
-            guard let self else { return }
+        // Strong: a closing channel has no owner left and lives until its goodbye is posted.
+        postInFlight = curl.perform(request("POST", body: body)) { [self] result in
             self.postInFlight = nil
+            if self.phase == .closing {
+                if case .success(let r) = result, r.status == 200, !self.outbox.isEmpty { return self.flush() }
+                self.outbox.removeAll()
+                self.phase = .closed
+                return
+            }
             switch result {
             case .failure(let e):
                 self.finish(.transport(TransportError(kind: e.isTimeout ? .timedOut : .io, peer: self.peer, message: e.description)))

@@ -178,8 +178,10 @@ extension TenantSession: EngineTransportDelegate {
 
     func pingTimedOut() {
         let ms = engine?.handshake.map { $0.pingInterval + $0.pingTimeout } ?? 0
-        transport?.abort()
-        transport = nil
+        // Closed, not dropped: the server ends the old session now (as socket.io-client makes
+        // it do), so the reconnection can recover it instead of meeting a ghost still alive.
+        if let p = engine?.close() { transport?.send(p) }
+        closeTransport()
         disconnected(.pingTimeout, .pingTimeout(peer: configuration.url.hostHeader, milliseconds: ms))
     }
 }

@@ -169,7 +169,8 @@ public final class TenantSession {
             if polling {
                 guard let curl else { return failed(.transport(TransportError(kind: .io, peer: configuration.url.hostHeader, message: "polling needs libcurl, which this session was not given"))) }
                 engine = EngineIOClientState(transport: .polling, now: now)
-                transport = PollingChannel(url: configuration.url, tls: tlsIfSecure, requestTimeoutMs: configuration.connectTimeoutMs, curl: curl, delegate: self)
+                transport = PollingChannel(url: configuration.url, tls: tlsIfSecure, requestTimeoutMs: configuration.connectTimeoutMs,
+                                           maxMessageSize: configuration.maxMessageSize, curl: curl, delegate: self)
             } else {
                 engine = EngineIOClientState(transport: .websocket, now: now)
                 transport = try WebSocketChannel(url: configuration.url, target: configuration.url.target(transport: "websocket"),

@@ -20,6 +20,8 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
     private var random = FastRandom()
     private var out: [UInt8] = []
     private var closeTimer: TimerID?
+    /// `connect_timeout` covers the upgrade too, not only the TCP (and TLS) connect.
+    private var handshakeTimer: TimerID?
     private let loop: EventLoop
     /// Backpressure: while set, no frame is taken from the parser and the socket is not read.
     private var readingPaused = false
@@ -48,6 +50,12 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
         stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
         stream?.maxPendingWriteBytes = maxPendingWriteBytes
+        handshakeTimer = loop.schedule(afterMilliseconds: connectTimeoutMs) { [weak self] in
+            guard let self, self.phase == .connecting || self.phase == .upgrading else { return }
+            self.handshakeTimer = nil
+            self.finish(.transport(TransportError(kind: .timedOut, peer: self.peer,
+                                                  message: "WebSocket handshake not complete within \(connectTimeoutMs) ms")))
+        }
     }
 
     // MARK: EngineTransport
@@ -106,6 +114,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
 
     func abort() {
         phase = .closed
+        if let handshakeTimer { loop.cancel(handshakeTimer); self.handshakeTimer = nil }
         delegate = nil
         stream?.abort()
         stream = nil
@@ -130,6 +139,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
                 }
                 try request.validate(head)
                 phase = .open
+                if let handshakeTimer { loop.cancel(handshakeTimer); self.handshakeTimer = nil }
                 delegate?.transportDidOpen(self)
                 if !rest.isEmpty { rest.withUnsafeBytes { consume($0) } }
             } catch {
@@ -232,6 +242,7 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         guard phase != .closed else { return }
         phase = .closed
         if let closeTimer { loop.cancel(closeTimer) }
+        if let handshakeTimer { loop.cancel(handshakeTimer); self.handshakeTimer = nil }
         stream?.close()
         stream = nil
         let d = delegate

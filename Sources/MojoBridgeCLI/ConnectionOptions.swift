@@ -64,10 +64,16 @@ extension Duration {
         let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             guard let v = Double(text.dropLast(suffix.count)), v >= 0 else { return nil }
-            return Int(v * Double(factor))
+            return bounded(v * Double(factor))
         }
         guard let v = Double(text), v >= 0 else { return nil }
-        return Int(v * 1000)
+        return bounded(v * 1000)
+    }
+
+    /// At most 365 days (as in the config); `1e300s` or `nan` is refused, not a trap in `Int(_:)`.
+    private static func bounded(_ ms: Double) -> Int? {
+        guard ms.isFinite, ms <= 31_536_000_000 else { return nil }
+        return Int(ms)
     }
 }
 

@@ -67,11 +67,23 @@ final class Runtime {
         }
     }
 
-    /// Ends the run with `code` (the first non-zero code wins).
+    /// Ends the run with `code` (the first non-zero code wins). The loop stops once the HTTP
+    /// requests in flight are done, for at most 2 s: a polling session's goodbye (Socket.IO
+    /// DISCONNECT and Engine.IO close, posted by `stop()`) must leave before the process does.
     func finish(_ code: ExitCode) {
         if exitCode == .ok { exitCode = code }
-        loop.stop()
+        guard !finishing else { return }
+        finishing = true
+        var checks = 0
+        func stopWhenQuiet() {
+            checks += 1
+            if (curlMulti?.inFlight ?? 0) == 0 || checks > 200 { return loop.stop() }
+            loop.schedule(afterMilliseconds: 10) { stopWhenQuiet() }
+        }
+        // On the next turn: callers stop their sessions right after calling this.
+        loop.schedule(afterMilliseconds: 0) { stopWhenQuiet() }
     }
+    private var finishing = false
 
     /// Runs the loop until `finish`.
     func run() -> ExitCode {

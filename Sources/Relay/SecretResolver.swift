@@ -14,7 +14,7 @@ enum SecretResolver {
             guard let v = getenv(name), v.pointee != 0 else { return .failure(SecretError("environment variable \(name) is not set")) }
             return .success(trim(String(cString: v)))
         case .file(let path):
-            switch FileReader.read(path: path, maxBytes: 65_536) {
+            switch FileReader.read(path: path, maxBytes: 65_536, regularFileOnly: true) {
             case .failure(let e): return .failure(SecretError("cannot read \(path): \(e.description)"))
             case .success(let bytes): return .success(trim(String(decoding: bytes, as: UTF8.self)))
             }

@@ -9,7 +9,7 @@ extension ConfigEnvironment {
     public static let system: ConfigEnvironment = {
         var env = ConfigEnvironment(
             readFile: { path in
-                FileReader.read(path: path, maxBytes: 4 << 20).mapError { AccessError(Self.reason($0)) }
+                FileReader.read(path: path, maxBytes: 4 << 20, regularFileOnly: true).mapError { AccessError(Self.reason($0)) }
             },
             listDirectory: { path in
                 DirectoryReader.list(path: path).mapError { AccessError(Self.reason($0)) }
@@ -23,5 +23,8 @@ extension ConfigEnvironment {
         return env
     }()
 
-    private static func reason(_ e: IOError) -> String { String(cString: strerror(e.errno)) }
+    private static func reason(_ e: IOError) -> String {
+        if e.function == FileReader.notRegularFile, e.errno != EISDIR { return "not a regular file (a FIFO, socket or device)" }
+        return String(cString: strerror(e.errno))
+    }
 }

@@ -138,18 +138,31 @@ struct BlockReader {
         return items.map { duration(key, $0, default: .zero) }
     }
 
+    /// The longest duration any key accepts: 365 days. Durations become milliseconds and
+    /// nanoseconds downstream; the bound keeps that arithmetic far from overflow.
+    static let maxDurationMilliseconds = 365 * 86_400_000
+    /// The largest size any key accepts: 1 TiB.
+    static let maxSize = 1 << 40
+
     private mutating func duration(_ key: String, _ value: SyntaxValue, default fallback: Duration) -> Duration {
         if case .quantity(let n, let unit) = value.kind {
+            let perUnit: Int
             switch unit {
-            case "ms": return .milliseconds(n)
-            case "s": return .seconds(n)
-            case "m": return .seconds(n * 60)
-            case "h": return .seconds(n * 3600)
-            case "d": return .seconds(n * 86400)
+            case "ms": perUnit = 1
+            case "s": perUnit = 1000
+            case "m": perUnit = 60_000
+            case "h": perUnit = 3_600_000
+            case "d": perUnit = 86_400_000
             default:
                 fail(value.location, "unknown duration unit `\(unit)`", hint: "use ms, s, m, h or d, e.g. 30s")
                 return fallback
             }
+            let (ms, overflow) = n.multipliedReportingOverflow(by: perUnit)
+            guard !overflow, ms <= BlockReader.maxDurationMilliseconds else {
+                fail(value.location, "`\(key)` is too long: `\(n)\(unit)`", hint: "durations are at most 365d")
+                return fallback
+            }
+            return .milliseconds(ms)
         }
         wrongType(key, value, expected: "a duration", example: "30s")
         return fallback
@@ -164,7 +177,12 @@ struct BlockReader {
                 fail(value.location, "unknown size unit `\(unit)`", hint: "use B, KiB, MiB, GiB (or KB, MB, GB), e.g. 64MiB")
                 return fallback
             }
-            return n * factor
+            let (bytes, overflow) = n.multipliedReportingOverflow(by: factor)
+            guard !overflow, bytes <= BlockReader.maxSize else {
+                fail(value.location, "`\(key)` is too large: `\(n)\(unit)`", hint: "sizes are at most 1024GiB")
+                return fallback
+            }
+            return bytes
         }
         wrongType(key, value, expected: "a size", example: "64MiB")
         return fallback

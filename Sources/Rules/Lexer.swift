@@ -65,30 +65,39 @@ struct Lexer {
         if afterScheme, let c = peek(), c != "\"", c != "[", c != " ", c != "\t", c != "\n", c != "\r" {
             return bareArgument()
         }
-        skipSpaceAndComments()
-        let start = location
-        guard let c = peek() else { return Token(kind: .end, location: start) }
-        let single: Token.Kind?
-        switch c {
-        case "{": single = .leftBrace
-        case "}": single = .rightBrace
-        case "[": single = .leftBracket
-        case "]": single = .rightBracket
-        case ",": single = .comma
-        case "=": single = .equals
-        default: single = nil
-        }
-        if let single {
+        // A loop, not recursion, past unexpected characters: a long run of them must not
+        // overflow the stack. A run of them is one error.
+        while true {
+            skipSpaceAndComments()
+            let start = location
+            guard let c = peek() else { return Token(kind: .end, location: start) }
+            let single: Token.Kind?
+            switch c {
+            case "{": single = .leftBrace
+            case "}": single = .rightBrace
+            case "[": single = .leftBracket
+            case "]": single = .rightBracket
+            case ",": single = .comma
+            case "=": single = .equals
+            default: single = nil
+            }
+            if let single {
+                advance()
+                return Token(kind: single, location: start)
+            }
+            if c == "\"" { return Token(kind: .string(string()), location: start) }
+            if c == "/" { return regex() }
+            if Lexer.isWordScalar(c) { return word() }
+            errors.append(ConfigError(start, "unexpected character `\(c)`",
+                                      hint: "values are strings in double quotes, words, numbers, lists in [ ] or /regex/"))
             advance()
-            return Token(kind: single, location: start)
+            while let d = peek(), Lexer.isUnexpected(d) { advance() }
         }
-        if c == "\"" { return Token(kind: .string(string()), location: start) }
-        if c == "/" { return regex() }
-        if Lexer.isWordScalar(c) { return word() }
-        errors.append(ConfigError(start, "unexpected character `\(c)`",
-                                  hint: "values are strings in double quotes, words, numbers, lists in [ ] or /regex/"))
-        advance()
-        return next(afterScheme: false)
+    }
+
+    /// Whether `c` starts no token (and is not space or a comment).
+    static func isUnexpected(_ c: Unicode.Scalar) -> Bool {
+        !(isWordScalar(c) || "{}[],=\"/# \t\r\n".unicodeScalars.contains(c))
     }
 
     /// The argument of `env:` or `file:` written without quotes: everything up to a space,
@@ -117,11 +126,17 @@ struct Lexer {
         let digits = text.prefix { $0.isASCII && $0.isNumber }
         if !digits.isEmpty {
             let rest = text.dropFirst(digits.count)
-            if let value = Int(digits) {
-                if rest.isEmpty { return Token(kind: .number(value), location: start) }
-                if rest.allSatisfy({ $0.isASCII && $0.isLetter }) {
-                    return Token(kind: .quantity(value, unit: String(rest)), location: start)
+            let isQuantity = !rest.isEmpty && rest.allSatisfy({ $0.isASCII && $0.isLetter })
+            if rest.isEmpty || isQuantity {
+                // A number too large for Int is reported here, once; the token carries 0 so that
+                // the reader does not report the same value again.
+                let value = Int(digits) ?? 0
+                if Int(digits) == nil {
+                    errors.append(ConfigError(start, "number `\(digits)` is too large",
+                                              hint: "durations are at most 365d, sizes at most 1024GiB"))
                 }
+                if rest.isEmpty { return Token(kind: .number(value), location: start) }
+                return Token(kind: .quantity(value, unit: String(rest)), location: start)
             }
         }
         return Token(kind: .word(text), location: start)

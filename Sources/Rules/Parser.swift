@@ -111,8 +111,17 @@ struct Parser {
         }
     }
 
-    private mutating func parseValue() -> SyntaxValue? {
+    /// How deeply lists and references may nest. Values are parsed (and later destroyed)
+    /// recursively; the bound keeps hostile input from overflowing the stack.
+    static let maxNesting = 32
+
+    private mutating func parseValue(depth: Int = 0) -> SyntaxValue? {
         let token = current
+        if depth >= Parser.maxNesting {
+            errors.append(ConfigError(token.location, "value nested too deeply (more than \(Parser.maxNesting) levels)",
+                                      hint: "lists and references nest at most \(Parser.maxNesting) deep"))
+            return nil
+        }
         switch token.kind {
         case .string(let s): advance(); return SyntaxValue(kind: .string(s), location: token.location)
         case .word(let w): advance(); return SyntaxValue(kind: .word(w), location: token.location)
@@ -121,13 +130,13 @@ struct Parser {
         case .regex(let p, let f): advance(); return SyntaxValue(kind: .regex(pattern: p, flags: f), location: token.location)
         case .scheme(let scheme):
             advance()
-            guard let argument = parseValue() else { return nil }
+            guard let argument = parseValue(depth: depth + 1) else { return nil }
             return SyntaxValue(kind: .reference(scheme: scheme, argument: argument), location: token.location)
         case .leftBracket:
             advance()
             var items: [SyntaxValue] = []
             while current.kind != .rightBracket {
-                guard let item = parseValue() else { return nil }
+                guard let item = parseValue(depth: depth + 1) else { return nil }
                 items.append(item)
                 if current.kind == .comma {
                     advance()

@@ -108,24 +108,24 @@ public struct Route: Sendable, Equatable {
 
 /// A compiled `content` regular expression and its source.
 ///
-/// `@unchecked Sendable`: `Regex` is an immutable value whose lazily built matcher is
-/// initialised atomically by the standard library, but it is not declared `Sendable`.
-public struct ContentPattern: @unchecked Sendable, Equatable, CustomStringConvertible {
+/// Patterns run on ``RegexProgram``, a linear-time matcher: a message costs at most its length
+/// times the size of the pattern, so no pattern and message can freeze the event loop.
+public struct ContentPattern: Sendable, Equatable, CustomStringConvertible {
     /// The pattern as written between the slashes.
     public let pattern: String
     /// The flags after the closing slash (`i`, `m`, `s`, `x`).
     public let flags: String
-    let regex: Regex<AnyRegexOutput>
+    let program: RegexProgram
 
-    /// Compiles `/pattern/flags`; the error is the regex parser's message.
-    public init(pattern: String, flags: String) throws {
+    /// Compiles `/pattern/flags`; the error says what is wrong and where (a scalar offset).
+    init(pattern: String, flags: String) throws(RegexSyntaxError) {
         self.pattern = pattern
         self.flags = flags
-        self.regex = try Regex(flags.isEmpty ? pattern : "(?\(flags))" + pattern)
+        self.program = try RegexProgram(pattern: pattern, flags: flags)
     }
 
     /// Whether the pattern is found anywhere in `text`.
-    public func matches(_ text: String) -> Bool { text.contains(regex) }
+    public func matches(_ text: String) -> Bool { program.matches(text) }
 
     /// `/pattern/flags`, slashes escaped.
     public var description: String {
@@ -153,8 +153,12 @@ extension BlockReader {
         do {
             return try ContentPattern(pattern: pattern, flags: flags)
         } catch {
-            fail(value.location, "invalid regular expression /\(pattern)/: \(error)",
-                 hint: "Swift Regex syntax (close to PCRE); write a slash as \\/")
+            // The pattern starts one column after the opening slash (offsets past a `\/`
+            // are one short; the message quotes the pattern anyway).
+            var at = value.location
+            at.column += 1 + error.offset
+            fail(at, "invalid regular expression /\(pattern)/: \(error.message)",
+                 hint: error.hint ?? "the supported syntax is in Config/GRAMMAR.md; write a slash as \\/")
             return nil
         }
     }

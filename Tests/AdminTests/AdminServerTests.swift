@@ -133,37 +133,46 @@ import Transport
         #expect(elapsed >= 100)
     }
 
-    @Test func connectionLimitClosesFurtherAccepts() throws {
+    @Test func connectionLimitClosesFurtherAcceptsWhenAllAreBusy() throws {
         let limits = AdminLimits(maxConnections: 2)
         let (result, server) = try withServer(limits: limits) { port -> [String?] in
             let first = RawClient(port: port)
             let second = RawClient(port: port)
-            first.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-            second.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answers = [first.readResponse(), second.readResponse()]
+            first.send("GET /slow?ms=400 HTTP/1.1\r\nHost: x\r\n\r\n")
+            second.send("GET /slow?ms=400 HTTP/1.1\r\nHost: x\r\n\r\n")
+            usleepMs(100) // both requests under way
             let third = RawClient(port: port)
             third.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             let refused = third.readResponse()
-            // Freeing a slot lets the next client in.
-            first.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            _ = first.readResponse()
-            _ = first.readsEOF()
-            first.close() // the server lingers for our EOF before it frees the slot
-            // The slot is freed when the server reads that EOF: ask until it is (bounded), instead
-            // of guessing how long that takes.
-            var fourthAnswer: String?
-            for _ in 0..<250 where fourthAnswer == nil {
-                let fourth = RawClient(port: port)
-                fourth.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-                fourthAnswer = fourth.readResponse()
-                if fourthAnswer == nil { usleepMs(20) }
-            }
-            return answers + [refused ?? "refused", fourthAnswer]
+            return [first.readResponse(), second.readResponse(), refused ?? "refused"]
         }
         let responses = try #require(result)
-        #expect(responses.map(status) == [200, 200, nil, 200])
+        #expect(responses.map(body) == ["slept 400", "slept 400", nil])
         #expect(responses[2] == "refused")
         #expect(server.rejectedConnections >= 1)
+    }
+
+    /// Issue 12 item 7: idle connections holding every slot used to refuse /healthz for the idle
+    /// timeout; now the oldest idle one makes room and the probe is answered.
+    @Test func idleFloodDoesNotLockOutAProbe() throws {
+        let limits = AdminLimits(maxConnections: 8)
+        let (result, server) = try withServer(limits: limits) { port -> [String?] in
+            let idle = (0..<8).map { _ in RawClient(port: port) }
+            var answers: [String?] = []
+            for _ in 0..<3 {
+                let probe = RawClient(port: port)
+                probe.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answers.append(probe.readResponse())
+            }
+            // The oldest idle connection was the one shed first.
+            answers.append(idle[0].readsEOF() ? "EOF" : nil)
+            return answers
+        }
+        let answers = try #require(result)
+        #expect(answers.prefix(3).map(status) == [200, 200, 200])
+        #expect(answers[3] == "EOF")
+        #expect(server.shedConnections >= 1)
+        #expect(server.rejectedConnections == 0)
     }
 
     @Test func asynchronousRespondAndItsEdgeCases() throws {

@@ -3,7 +3,7 @@
 #
 # Usage: Tests/Fuzz/run.sh [runs] [target...]   Run from anywhere.
 #   runs     libFuzzer -runs per target (default 1000000)
-#   target   websocket, engineio, socketio (default: all three, in that order)
+#   target   websocket, engineio, socketio, config, regex (default: all five, in that order)
 #
 # Prints one line per target, "fuzz <name>: <N> runs, <result>", and exits non-zero if any target
 # crashed (or failed to build). Binaries, corpora, logs (<name>.log) and crash files
@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 RUNS="${1:-1000000}"
 [ $# -gt 0 ] && shift
-TARGETS="${*:-websocket engineio socketio}"
+TARGETS="${*:-websocket engineio socketio config regex}"
 OUT=.build-fuzz
 SWIFTC_FUZZ="swiftc -sanitize=fuzzer,address -parse-as-library -O"
 # Let libFuzzer handle traps (and write the crash file) instead of Swift's slow backtracer.
@@ -41,8 +41,16 @@ build() {
         build_json
         $SWIFTC_FUZZ -module-name SocketIOFuzz -use-ld=lld -I "$OUT/json" -L "$OUT/json" -lJSON -lm \
             Sources/SocketIO/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/SocketIOFuzz/main.swift -o "$OUT/socketio-fuzz" ;;
+    config)
+        build_json
+        $SWIFTC_FUZZ -module-name ConfigFuzz -use-ld=lld -I "$OUT/json" -L "$OUT/json" -lJSON -lm \
+            Sources/Rules/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/ConfigFuzz/main.swift -o "$OUT/config-fuzz" ;;
+    regex)
+        build_json
+        $SWIFTC_FUZZ -module-name RegexFuzz -use-ld=lld -I "$OUT/json" -L "$OUT/json" -lJSON -lm \
+            Sources/Rules/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/RegexFuzz/main.swift -o "$OUT/regex-fuzz" ;;
     *)
-        echo "run.sh: unknown target '$1' (websocket, engineio, socketio)" >&2
+        echo "run.sh: unknown target '$1' (websocket, engineio, socketio, config, regex)" >&2
         return 1 ;;
     esac
 }
@@ -86,6 +94,17 @@ seed_corpus() {
         seed "$dir" connect-error '4{"message":"nope","data":{"x":1}}'
         seed "$dir" session '0{"sid":"s","pid":"p"}\0362["message:new",{"a":1},"off1"]\03630["ok"]\03651-["ev",{"_placeholder":true,"num":0}]\036bAQID\0361'
         seed "$dir" json '{"a":[1,-2.5e-3,"\\u00e9\\n\\ud83d\\ude00",true,false,null],"b":{}}' ;;
+    config)
+        cp Config/bridge.conf "$dir/seed-shipped"
+        for f in Config/examples/*.rules; do cp "$f" "$dir/seed-$(basename "$f")"; done
+        seed "$dir" header 'server { url = "wss://x"  connect_timeout = 10s }\ntenant t { token = env:MOJO_TOKEN }\nsink bot { type = pipe  command = ["bot.sh"]  stop_grace = 5s }\ninclude "rules.d/*.rules"\n'
+        seed "$dir" webhook 'sink h { type = webhook  url = "https://x/h"  secret = file:secret.key  retry = [0s, 5s, 5m]  headers = ["X-A: b"] }\n'
+        seed "$dir" nested 'route r { to = bot  sender = [["a", ["b"]], env:X, command:["x"]] }\n' ;;
+    regex)
+        seed "$dir" anchors 'im\n^(help|urgent):\\s+\\w+$\nUrgent: fix it'
+        seed "$dir" classes '\n[^\\d\\s,]{2,5}?\\b.*\nab, cd 12'
+        seed "$dir" nested 'x\n^(a+)+$ # comment\naaaaaaaaaaaaaaaaaaaaaaaaaaaa!'
+        seed "$dir" escapes 's\n\\x41\\u{e9}(?i:caf)(?:e|\\u00e9)\nACafé' ;;
     esac
 }
 

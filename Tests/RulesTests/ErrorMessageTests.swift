@@ -59,7 +59,29 @@ import Testing
             #"/etc/mb/bridge.conf:4:29: error: route names unknown tenant `org_dem` (hint: did you mean `org_demo`?)"#,
         ],
         "bad regex": [
-            #"/etc/mb/bridge.conf:4:30: error: invalid regular expression /(help/: expected ')' (hint: Swift Regex syntax (close to PCRE); write a slash as \/)"#,
+            #"/etc/mb/bridge.conf:4:31: error: invalid regular expression /(help/: missing `)` for the group opened here (hint: close the group, or write a literal parenthesis as \()"#,
+        ],
+        "regex lookahead": [
+            #"/etc/mb/bridge.conf:4:34: error: invalid regular expression /foo(?=bar)/: lookahead and lookbehind are not supported (hint: match the text itself, or use two routes (one with continue = true))"#,
+        ],
+        "regex backreference": [
+            #"/etc/mb/bridge.conf:4:34: error: invalid regular expression /(a)\1/: backreferences are not supported (hint: the matcher runs in linear time and cannot compare captures; write a digit as [1])"#,
+        ],
+        "duration too long": [
+            #"/etc/mb/bridge.conf:1:44: error: `connect_timeout` is too long: `9999999999999999d` (hint: durations are at most 365d)"#,
+        ],
+        "number too large": [
+            #"/etc/mb/bridge.conf:1:44: error: number `99999999999999999999` is too large (hint: durations are at most 365d, sizes at most 1024GiB)"#,
+        ],
+        "size too large": [
+            #"/etc/mb/bridge.conf:4:20: error: `max_size` is too large: `9999999999GiB` (hint: sizes are at most 1024GiB)"#,
+        ],
+        "nesting too deep": [
+            #"/etc/mb/bridge.conf:4:61: error: value nested too deeply (more than 32 levels) (hint: lists and references nest at most 32 deep)"#,
+        ],
+        "run of bad characters": [
+            #"/etc/mb/bridge.conf:4:20: error: unexpected character `@` (hint: values are strings in double quotes, words, numbers, lists in [ ] or /regex/)"#,
+            #"/etc/mb/bridge.conf:4:24: error: unexpected character `!` (hint: values are strings in double quotes, words, numbers, lists in [ ] or /regex/)"#,
         ],
         "bad regex flag": [
             #"/etc/mb/bridge.conf:4:30: error: unknown regular expression flag `q` (hint: flags are i (ignore case), m (multi-line), s (dot matches newline), x (extended))"#,
