@@ -173,7 +173,8 @@ extension TenantSession: EngineTransportDelegate {
     }
 
     func pingTimedOut() {
-        let ms = engine?.handshake.map { $0.pingInterval + $0.pingTimeout } ?? 0
+        // The real silence (timers may fire late), not the configured limit.
+        let ms = engine?.silenceMilliseconds(now: now) ?? 0
         transport?.abort()
         transport = nil
         disconnected(.pingTimeout, .pingTimeout(peer: configuration.url.hostHeader, milliseconds: ms))

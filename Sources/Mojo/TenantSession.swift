@@ -186,7 +186,8 @@ public final class TenantSession {
         }
         let delay = failure.isAuthProblem ? authBackoff.nextDelay(random: random.unit()) : backoff.nextDelay(random: random.unit())
         log.warn(everConnected ? "disconnected; reconnecting" : "connection failed; retrying",
-                 [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+                 [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))]
+                    + (failure.hint.map { [("hint", $0)] } ?? []))
         delegate?.session(self, didDisconnect: failure, reconnectInMs: delay)
         reconnectTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in self?.attempt() }
     }

@@ -39,7 +39,9 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         }
         frames = WebSocketFrameParser(maxFrameSize: maxMessageSize)
         state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
-        stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
+        // HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as libcurl reads them for polling and webhooks.
+        stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs,
+                                    proxy: HTTPProxy.fromEnvironment(secure: url.secure, host: url.host), on: loop, delegate: self)
     }
 
     // MARK: EngineTransport

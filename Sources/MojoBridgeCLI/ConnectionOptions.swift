@@ -96,3 +96,8 @@ extension ExitCode {
         }
     }
 }
+
+extension ConnectionFailure {
+    /// The failure and, when there is one, what to do about it: `... (hint: ...)`.
+    var report: String { description + (hint.map { " (hint: \($0))" } ?? "") }
+}

@@ -41,6 +41,9 @@ final class RunCommand {
         let bridge = Bridge(config: config, loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
                             sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log, config: config))
         self.bridge = bridge
+        try? bridge.metrics.gauge("mojo_bridge_build_info", help: "Always 1; the version in a label",
+                                  labels: [("version", mojoBridgeVersion)]).set(1)
+        ProcessMetrics.register(on: bridge.metrics)
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])

@@ -2,8 +2,15 @@ import Diagnostics
 import Transport
 
 /// The bridge's Prometheus metrics. Counters are bumped where things happen; the state of
-/// sessions and spools is read at scrape time.
+/// sessions and spools is read at scrape time. Names follow the Prometheus conventions: counters
+/// end in `_total`, units are in the name (`_seconds`, `_bytes`), and every series a tenant,
+/// sink or route can have is present (at 0) from the start.
 extension Bridge {
+    /// Event names the relay counts per tenant, registered at 0 up front.
+    static let countedEventTypes = ["message:new", "message:sent", "message:error", "messages:read", "typing:update",
+                                    "presence:online", "presence:offline", "presence:list",
+                                    "conversation:joined", "conversation:left", "conversation:error"]
+
     /// Renders every metric in the Prometheus text format.
     public func renderMetrics() -> String {
         let m = metrics
@@ -13,7 +20,10 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_session_connected", help: "1 when the tenant's Socket.IO session is connected", labels: l) {
                 session.isConnected ? 1 : 0
             }
-            try? m.callbackGauge("mojo_bridge_session_reconnects", help: "Reconnections since start", labels: l) { Double(session.reconnects) }
+            try? m.callbackCounter("mojo_bridge_session_reconnects_total", help: "Reconnections since start", labels: l) { Double(session.reconnects) }
+            for type in Self.countedEventTypes {
+                _ = try? m.counter("mojo_bridge_events_received_total", help: "Events received from MOJO", labels: [("tenant", tenant), ("type", type)])
+            }
             try? m.callbackGauge("mojo_bridge_emits_buffered", help: "Commands waiting for a connection", labels: l) { Double(session.bufferedEmits) }
         }
         let now = Timestamp.nowUnixMilliseconds()
@@ -29,6 +39,15 @@ extension Bridge {
                 return Double(now - item.enqueuedAtMs) / 1000
             }
             try? m.callbackGauge("mojo_bridge_sink_disabled", help: "1 when the sink was disabled (HTTP 410)", labels: l) { runner.disabled ? 1 : 0 }
+            _ = try? m.counter("mojo_bridge_commands_dropped_total", help: "Commands from sinks not sent", labels: l)
+            if let pipe = runner.sink as? PipeSink {
+                try? m.callbackCounter("mojo_bridge_child_restarts_total", help: "Pipe children that exited and were restarted", labels: l) {
+                    Double(pipe.childRestarts)
+                }
+            }
+        }
+        for route in config.routes where route.flow != .from_sink {
+            for sink in route.sinks where sinks[sink] != nil { _ = routedCounter(sink: sink, route: route.name) }
         }
         return m.render()
     }
@@ -62,6 +81,12 @@ extension Bridge {
                                  labels: [("sink", name), ("outcome", label)])
         }
         let delivered = outcomes("delivered"), retry = outcomes("retry"), dead = outcomes("dead"), disabled = outcomes("disabled")
+        let refused = try? metrics.counter("mojo_bridge_spool_refused_total", help: "Events refused because the sink's spool was full",
+                                           labels: [("sink", name)])
+        let dropped = try? metrics.counter("mojo_bridge_spool_dropped_total", help: "Oldest events dropped to make room (when_full = drop_oldest)",
+                                           labels: [("sink", name)])
+        runner.onRefused = { refused?.increment() }
+        runner.onDropped = { dropped?.increment() }
         runner.onOutcome = { outcome, latencyMs in
             switch outcome {
             case .delivered:

@@ -24,6 +24,8 @@ final class PipeChild {
         var restart = true
         /// Called when a child exits and is not restarted.
         var onExit: ((ChildExit) -> Void)?
+        /// Called each time an exited child is scheduled for a restart (metrics).
+        var onRestart: (() -> Void)?
         /// Ask for a 1 MiB stdin pipe (bursts go down in few writes). Only for the few children
         /// of per-route sinks: the kernel counts pipe capacity per user, and past
         /// /proc/sys/fs/pipe-user-pages-soft (64 MiB) gives every new pipe of that user one page,
@@ -281,6 +283,7 @@ final class PipeChild {
         } else {
             log.warn("pipe child exited; restarting", [("status", status.description), ("queued", String(queued))])
         }
+        options.onRestart?()
         scheduleRestart()
     }
 

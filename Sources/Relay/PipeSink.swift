@@ -48,7 +48,11 @@ public final class PipeSink: Sink {
                                     queueLimit: settings.queue,
                                     stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
         options.largePipe = pipe.per == .route
+        options.onRestart = { [weak self] in self?.childRestarts += 1 }
     }
+
+    /// Children that exited and were restarted, since the sink started (metrics).
+    public private(set) var childRestarts = 0
 
     /// Children are not restarted; `handler` hears the first exit (the `pipe` subcommand).
     public func endWithChild(_ handler: @escaping (ChildExit) -> Void) {
