@@ -20,7 +20,8 @@ enum SpoolCommand {
         }
         let ids = Array(args.positional.dropFirst())
         let path = ConfigFile.path(args)
-        guard let config = ConfigFile.load(path, prefix: "mojo-bridge spool: ") else { return .config }
+        // The spool needs no secrets: references are checked for shape only.
+        guard let config = ConfigFile.load(path, prefix: "mojo-bridge spool: ", verifyReferences: false) else { return .config }
         let sink = args.last("--sink")
         if let sink, config.sink(named: sink) == nil && !sink.hasPrefix("replies:") {
             printErr("mojo-bridge spool: no sink `\(sink)` in \(path)")

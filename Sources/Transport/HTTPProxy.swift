@@ -2,9 +2,8 @@ import Glibc
 
 /// An HTTP proxy that tunnels with `CONNECT` (the WebSocket transport) or forwards (libcurl).
 ///
-/// Chosen per destination from `HTTPS_PROXY` (https/wss), `HTTP_PROXY` (http/ws; only the
-/// lowercase `http_proxy` is read, as curl does, since CGI sets `HTTP_PROXY` from a request
-/// header), `ALL_PROXY`, and `NO_PROXY` (comma-separated host names, `.domain` suffixes, IP
+/// Chosen per destination from `HTTPS_PROXY` (https/wss), `HTTP_PROXY` (http/ws; the
+/// daemon is never a CGI program, so the upper-case form is safe to read), `ALL_PROXY`, and `NO_PROXY` (comma-separated host names, `.domain` suffixes, IP
 /// literals, `*`), lowercase forms too. Credentials in the proxy URL (`http://user:pw@proxy:3128`)
 /// are sent as `Proxy-Authorization: Basic`; they are never logged (``description`` omits them).
 public struct HTTPProxy: Sendable, Equatable, CustomStringConvertible {
@@ -61,7 +60,7 @@ public struct HTTPProxy: Sendable, Equatable, CustomStringConvertible {
             let s = String(cString: v)
             return s.isEmpty ? nil : s
         }
-        let chosen = secure ? (env("https_proxy") ?? env("HTTPS_PROXY")) : env("http_proxy")
+        let chosen = secure ? (env("https_proxy") ?? env("HTTPS_PROXY")) : (env("http_proxy") ?? env("HTTP_PROXY"))
         guard let text = chosen ?? env("all_proxy") ?? env("ALL_PROXY") else { return nil }
         if let list = env("no_proxy") ?? env("NO_PROXY"), bypasses(host: host, noProxy: list) { return nil }
         return HTTPProxy(url: text)

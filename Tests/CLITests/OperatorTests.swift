@@ -114,7 +114,7 @@ import TestSupport
 
     @Test func aFailingRuleTestPrintsADiffAndExits1() throws {
         let dir = try RepoPaths.temporaryDirectory()
-        let conf = try Self.config(dir)
+        _ = try Self.config(dir)
         let test = try Self.file(dir, "t.jsonl", """
             {"config": "bridge.conf"}
             \(Self.message)

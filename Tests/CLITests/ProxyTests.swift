@@ -50,7 +50,8 @@ final class TinyProxy {
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        // SIGKILL without waiting: Foundation reaps its child itself.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     static func freePort() -> Int {
@@ -104,15 +105,15 @@ struct ProxyTests {
                                       "--transport", "websocket", "--conversation", c],
                                      environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)", "NO_PROXY": "localhost,127.0.0.1"])
         defer { tail.signal(SIGTERM); _ = tail.wait() }
+        try world.waitForSocket(of: DemoWorld.bridgeUser)
         try world.post("direct", to: c)
         #expect(tail.waitForLine { $0.contains("direct") } != nil, "\(tail.stderr)")
-        #expect(!proxy.log.contains("CONNECT"))
+        #expect(!proxy.log.contains("CONNECT 127.0.0.1:"))
     }
 
     @Test func aRefusingProxyIsReported() throws {
         let proxy = try TinyProxy()
-        // tinyproxy answers 403 for a client it does not allow: here, CONNECT to a port it refuses
-        // is simulated by an address the proxy cannot reach (nothing listens on port 1).
+        // The proxy cannot reach the destination (nothing listens on port 1) and answers 500.
         let r = try BridgeProcess.run(["tail", "--url", "http://127.0.0.1:1", "--tenant", DemoWorld.tenant, "--token-file", try world.tokenFile(),
                                        "--transport", "websocket"], environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)"])
         #expect(r.status != 0)
