@@ -89,10 +89,10 @@ struct ProxyTests {
         let proxy = try TinyProxy()
         let c = try world.newConversation()
         let tail = try BridgeProcess(["tail", "--url", world.url, "--tenant", DemoWorld.tenant, "--token-file", try world.tokenFile(),
-                                      "--transport", "websocket", "--conversation", c],
+                                      "--transport", "websocket", "--conversation", c, "--log-level", "info"],
                                      environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)"])
         defer { tail.signal(SIGTERM); _ = tail.wait() }
-        try world.waitForSocket(of: DemoWorld.bridgeUser)
+        #expect(tail.waitForStderr("msg=connected", timeout: 20), "\(tail.stderr)")
         #expect(proxy.awaitLog("CONNECT 127.0.0.1:\(devPort)"), "\(proxy.log)")
         try world.post("through the proxy", to: c)
         #expect(tail.waitForLine { $0.contains("through the proxy") } != nil, "\(tail.stderr)")
@@ -102,10 +102,10 @@ struct ProxyTests {
         let proxy = try TinyProxy()
         let c = try world.newConversation()
         let tail = try BridgeProcess(["tail", "--url", world.url, "--tenant", DemoWorld.tenant, "--token-file", try world.tokenFile(),
-                                      "--transport", "websocket", "--conversation", c],
+                                      "--transport", "websocket", "--conversation", c, "--log-level", "info"],
                                      environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)", "NO_PROXY": "localhost,127.0.0.1"])
         defer { tail.signal(SIGTERM); _ = tail.wait() }
-        try world.waitForSocket(of: DemoWorld.bridgeUser)
+        #expect(tail.waitForStderr("msg=connected", timeout: 20), "\(tail.stderr)")
         try world.post("direct", to: c)
         #expect(tail.waitForLine { $0.contains("direct") } != nil, "\(tail.stderr)")
         #expect(!proxy.log.contains("CONNECT 127.0.0.1:"))
