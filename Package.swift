@@ -25,7 +25,7 @@ let package = Package(
 
         // The only code that makes syscalls.
         .target(name: "Transport", dependencies: ["COpenSSL", "CSystem"]),
-        .target(name: "Curl", dependencies: ["CCurl", "Transport"]),
+        .target(name: "Curl", dependencies: ["CCurl", "Transport", "Diagnostics"]),
         // HMAC-SHA256, SHA-256, randomness (OpenSSL) and Standard Webhooks signatures.
         .target(name: "Crypto", dependencies: ["COpenSSL", "WebSocket"]),
         // The admin HTTP server: health, readiness, metrics, inbound commands.

@@ -18,6 +18,8 @@ public final class CurlMulti {
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var transfersByID: [RequestID: CurlTransfer] = [:]
     private var rejected: [RequestID: TimerID] = [:]
+    /// Requests whose destination is being resolved for the SSRF guard (behind a proxy).
+    private var resolving: Set<RequestID> = []
     private var watches: [Int32: FDWatch] = [:]
     private var timer: TimerID?
     private var nextID: UInt64 = 1
@@ -94,10 +96,48 @@ public final class CurlMulti {
     /// (unless the request is cancelled first). Invalid requests (CR/LF in headers, a body on a
     /// GET, an option libcurl refuses), and every request when libcurl cannot be loaded, fail
     /// through `completion` without touching the network.
+    ///
+    /// The proxy comes from `HTTPS_PROXY`/`http_proxy`/`ALL_PROXY`/`NO_PROXY` (``HTTPProxy``),
+    /// chosen here and given to libcurl explicitly. Behind a proxy the connected address is the
+    /// proxy's, so the SSRF guard of a `.publicOnly` request judges the destination first: its
+    /// name is resolved and every address must be public before the proxy is asked.
     @discardableResult
     public func perform(_ request: HTTPRequest, _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> RequestID {
         let id = RequestID(rawValue: nextID)
         nextID += 1
+        let target = ProxyTarget(url: request.url)
+        let proxy = target.flatMap { HTTPProxy.fromEnvironment(secure: $0.secure, host: $0.host) }
+        guard let proxy, let target, case .publicOnly = request.addressPolicy else {
+            start(request, id: id, proxy: proxy, completion)
+            return id
+        }
+        resolving.insert(id)
+        HostResolver.resolve(host: target.host, port: target.port, on: loop) { [weak self] result in
+            guard let self, self.resolving.remove(id) != nil else { return }
+            switch result {
+            case .failure(let e):
+                completion(.failure(HTTPError(code: Int32(CURLE_COULDNT_RESOLVE_HOST.rawValue), message: e.message, url: request.url)))
+            case .success(let addresses):
+                for bytes in addresses {
+                    let verdict = ProxyTarget.withSockaddr(bytes) { sa in
+                        AddressPolicy.allows(sa, policy: .publicOnly) ? nil : AddressPolicy.describe(sa)
+                    }
+                    if let refused = verdict {
+                        completion(.failure(HTTPError(code: Int32(CURLE_COULDNT_CONNECT.rawValue),
+                            message: "destination \(target.host) resolves to \(refused): not a public address (SSRF guard; checked before asking the proxy \(proxy))",
+                            url: request.url)))
+                        return
+                    }
+                }
+                self.start(request, id: id, proxy: proxy, completion)
+            }
+        }
+        return id
+    }
+
+    /// Adds the transfer for `request` to the multi handle (or fails it through `completion`).
+    private func start(_ request: HTTPRequest, id: RequestID, proxy: HTTPProxy?,
+                       _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) {
         do throws(HTTPError) {
             if let reason = request.validationFailure {
                 throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: request.url)
@@ -108,7 +148,7 @@ public final class CurlMulti {
             }
             let transfer: CurlTransfer
             do {
-                transfer = try CurlTransfer(curl: curl, easy: easy, id: id, request: request, completion: completion)
+                transfer = try CurlTransfer(curl: curl, easy: easy, id: id, request: request, proxy: proxy, completion: completion)
             } catch {
                 // The handle may hold some of the refused request's options: not reused.
                 curl.easy_cleanup(easy)
@@ -128,7 +168,6 @@ public final class CurlMulti {
                 completion(.failure(error))
             }
         }
-        return id
     }
 
     /// Requests started and not yet completed or cancelled (an exiting command waits, briefly,
@@ -137,6 +176,7 @@ public final class CurlMulti {
 
     /// Abandons a request: its completion is never called. A no-op if it already completed.
     public func cancel(_ id: RequestID) {
+        if resolving.remove(id) != nil { return }
         if let timer = rejected.removeValue(forKey: id) {
             loop.cancel(timer)
             return

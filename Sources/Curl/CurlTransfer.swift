@@ -1,4 +1,5 @@
 import CCurl
+import Transport
 
 /// One request in flight: its easy handle, header list, error buffer and response so far.
 ///
@@ -24,7 +25,7 @@ final class CurlTransfer {
 
     /// Configures `easy` (new, or reset by `curl_easy_reset`) for `request`, taking it over;
     /// throws with libcurl's message if an option is refused.
-    init(curl: LibCurl, easy: UnsafeMutableRawPointer, id: RequestID, request: HTTPRequest,
+    init(curl: LibCurl, easy: UnsafeMutableRawPointer, id: RequestID, request: HTTPRequest, proxy: HTTPProxy? = nil,
          completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
         self.curl = curl
         self.id = id
@@ -34,7 +35,7 @@ final class CurlTransfer {
         self.maxResponseBytes = request.maxResponseBytes
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
-        try configure(request)
+        try configure(request, proxy: proxy)
     }
 
     /// Hands the easy handle back (to be reset and reused); the transfer must not use it again.
@@ -49,12 +50,15 @@ final class CurlTransfer {
         errorBuffer.deallocate()
     }
 
-    private func configure(_ request: HTTPRequest) throws(HTTPError) {
+    private func configure(_ request: HTTPRequest, proxy: HTTPProxy?) throws(HTTPError) {
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_URL, request.url))
         try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_PROTOCOLS_STR, "http,https"))
         try check(mojo_curl_setopt_ptr(curl.api, easy, CURLOPT_ERRORBUFFER, errorBuffer))
-        if case .publicOnly = request.addressPolicy {
+        // The proxy is chosen by CurlMulti (the same rules as the WebSocket transport); "" keeps
+        // libcurl from reading the environment itself.
+        try check(mojo_curl_setopt_str(curl.api, easy, CURLOPT_PROXY, proxy?.url ?? ""))
+        if case .publicOnly = request.addressPolicy, proxy == nil {
             // The SSRF guard: judged on the resolved address, at connect time.
             try check(mojo_curl_setopt_opensocket(curl.api, easy) { user, _, address in
                 guard let address else { return -1 }

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// A request that produced no response: connection, TLS, timeout, size limit or invalid input.
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
     /// The `CURLcode` (e.g. 7 couldn't connect, 28 timeout, 60 certificate, 63 too large).
@@ -14,8 +16,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         self.url = url
     }
 
-    /// `"<url>: <message> (curl <code>)"`.
+    /// `"<url>: <message> (curl <code>)"`, the URL without its query and with secret-looking
+    /// path segments masked (``URLRedaction``): this text reaches logs and the spool.
     public var description: String {
-        "\(url): \(message) (curl \(code))"
+        "\(URLRedaction.redact(url)): \(message) (curl \(code))"
     }
 }

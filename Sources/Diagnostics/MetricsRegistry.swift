@@ -80,6 +80,19 @@ public final class MetricsRegistry {
         }
     }
 
+    /// A counter whose value is read from `read` at every `render()`: a count kept elsewhere
+    /// (reconnections, CPU seconds). `read` must never go down. Registering the same name and
+    /// labels again replaces the closure.
+    public func callbackCounter(_ name: String, help: String, labels: [(String, String)] = [],
+                                _ read: @escaping () -> Double) throws(MetricsError) {
+        let (family, key) = try family(name, help: help, kind: .counter, labels: labels)
+        if let existing = family.index[key] {
+            family.series[existing] = .callback(labels: labels, read: read)
+        } else {
+            add(.callback(labels: labels, read: read), to: family, key: key)
+        }
+    }
+
     /// The histogram `name{labels}` with `buckets` (ascending upper bounds; every series of a
     /// family must use the same buckets).
     public func histogram(_ name: String, help: String, labels: [(String, String)] = [],

@@ -27,7 +27,7 @@ public enum ConnectionFailure: Error, Sendable, Equatable, CustomStringConvertib
         case .httpStatus(let peer, let status, let detail): "\(peer): HTTP \(status)" + (detail.isEmpty ? "" : " \(detail)")
         case .handshake(let peer, let detail): "\(peer): WebSocket upgrade failed: \(detail)"
         case .protocolViolation(let peer, let detail): "\(peer): malformed data from server: \(detail)"
-        case .authRefused(let message): "authentication refused by server: \(message)"
+        case .authRefused(let message): isNamespaceRefusal ? "namespace refused by server: \(message)" : "authentication refused by server: \(message)"
         case .token(let e): e.description
         case .pingTimeout(let peer, let ms): "\(peer): no data for \(ms) ms (ping timeout)"
         case .closedByServer(let peer, let detail): "\(peer): closed by server" + (detail.isEmpty ? "" : ": \(detail)")

@@ -177,7 +177,8 @@ extension TenantSession: EngineTransportDelegate {
     }
 
     func pingTimedOut() {
-        let ms = engine?.handshake.map { $0.pingInterval + $0.pingTimeout } ?? 0
+        // The real silence (timers may fire late), not the configured limit.
+        let ms = engine?.silenceMilliseconds(now: now) ?? 0
         // Closed, not dropped: the server ends the old session now (as socket.io-client makes
         // it do), so the reconnection can recover it instead of meeting a ghost still alive.
         if let p = engine?.close() { transport?.send(p) }

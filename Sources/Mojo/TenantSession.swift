@@ -205,10 +205,12 @@ public final class TenantSession {
             blamePauseUntil = nil
             droppedWhilePaused += 1
             log.warn("disconnected after reading was paused for a slow consumer; reconnecting with session recovery",
-                     [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+                     [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))]
+                        + (failure.hint.map { [("hint", $0)] } ?? []))
         } else {
             log.warn(everConnected ? "disconnected; reconnecting" : "connection failed; retrying",
-                     [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))])
+                     [("reason", failure.description), ("retry_in_ms", String(delay)), ("attempt", String(failedAttempts))]
+                        + (failure.hint.map { [("hint", $0)] } ?? []))
         }
         delegate?.session(self, didDisconnect: failure, reconnectInMs: delay)
         reconnectTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in self?.attempt() }

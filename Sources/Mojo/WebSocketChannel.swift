@@ -48,7 +48,9 @@ final class WebSocketChannel: EngineTransport, ByteStreamDelegate {
         }
         frames = WebSocketFrameParser(maxFrameSize: maxMessageSize)
         state = WebSocketConnectionState(maxMessageSize: maxMessageSize)
-        stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs, on: loop, delegate: self)
+        // HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as libcurl reads them for polling and webhooks.
+        stream = ByteStream.connect(host: url.host, port: url.port, tls: tls, connectTimeoutMs: connectTimeoutMs,
+                                    proxy: HTTPProxy.fromEnvironment(secure: url.secure, host: url.host), on: loop, delegate: self)
         stream?.maxPendingWriteBytes = maxPendingWriteBytes
         handshakeTimer = loop.schedule(afterMilliseconds: connectTimeoutMs) { [weak self] in
             guard let self, self.phase == .connecting || self.phase == .upgrading else { return }

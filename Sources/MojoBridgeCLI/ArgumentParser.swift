@@ -46,7 +46,9 @@ enum ArgumentParser {
                 } else if name == "--token" {
                     throw UsageError(description: "tokens are never taken on the command line (they would show in `ps`): use MOJO_TOKEN, --token-file or --token-command")
                 } else {
-                    throw UsageError(description: "unknown option '\(name)'")
+                    var text = "unknown option '\(name)'"
+                    if let s = Help.closest(to: name, in: Array(valued.union(switches)).sorted() + ["--help"]) { text += " (did you mean '\(s)'?)" }
+                    throw UsageError(description: text)
                 }
             } else {
                 out.positional.append(a)

@@ -5,52 +5,8 @@ import Glibc
 /// The mojo-bridge version, printed by `--version`.
 let mojoBridgeVersion = "0.1.0"
 
-let usageText = """
-usage: mojo-bridge <command> [options]
-
-A bridge daemon for MOJO messaging: one Socket.IO session per tenant, conversations routed
-to pipes and webhooks by rule files, replies relayed back, every event spooled until delivered.
-
-commands:
-  run    [--config FILE] [--shutdown-timeout 10s]
-                                                 run the daemon (SIGHUP reloads, SIGTERM stops)
-  check  [--config FILE] [--event FILE] [--self USER]
-                                                 validate config and rules without network; exit 0 or 1;
-                                                 with --event, show the routes a sample event takes
-  tail   CONN [--conversation ID]... [--type EVENT]... [--retry]
-                                                 print MOJO events as JSON lines on stdout
-  send   CONN --conversation ID [--type T] [--reply-to ID] [--timeout 30s] [TEXT...]
-                                                 send TEXT, or each stdin line; exit 0 when acknowledged
-  pipe   CONN [--conversation ID]... [--format json|text] [--events KINDS] [--include-self] -- CMD ARG...
-                                                 bridge a child process to MOJO (no shell; exits with its status)
-  spool  [--config FILE] list [--sink S] [--dead|--pending]
-         [--config FILE] retry|drop [--sink S] (ID... | --all) [--pending]
-                                                 inspect the durable spool; retry or drop dead letters
-
-connection options (CONN):
-  --url URL              MOJO server, ws:// wss:// http:// https:// (or MOJO_URL)
-  --tenant ID            tenant (organisation) id (or MOJO_TENANT)
-  --token-file PATH      read the JWT from PATH at every connect
-  --token-command CMD    run CMD (no shell) at every connect; its stdout is the JWT
-                         without either, the token comes from MOJO_TOKEN; never from an argument
-  --transport MODE       websocket | polling | upgrade | auto (default auto: websocket,
-                         falling back to polling that upgrades when WebSocket is blocked)
-  --ca-file PATH         trust this CA bundle instead of the system store
-  --path PATH            Socket.IO path (default /socket.io/)
-  --namespace NSP        Socket.IO namespace (default /)
-  --connect-timeout D    TCP/TLS connect timeout (default 10s)
-
-global options:
-  -h, --help             show this help
-  --version              print the version
-  --log-level LEVEL      debug | info | warn | error (default info; warn for tail, send, pipe)
-  --log-format FORMAT    logfmt | json (default logfmt)
-
-exit codes: 0 ok, 1 refused by server or check failed, 64 usage, 65 malformed server data,
-66 missing input file, 69 unreachable, 70 internal error, 75 timeout, 76 HTTP/protocol error,
-77 auth refused, 78 bad config, 80 TLS failure; pipe exits with its child's status.
-More: README.md, Config/GRAMMAR.md.
-"""
+/// The global help page (generated from ``Help``'s tables, like each command's page).
+var usageText: String { Help.overview }
 
 extension CommandLine {
     /// Parses the arguments and runs the chosen subcommand; returns the exit code.
@@ -59,15 +15,19 @@ extension CommandLine {
             printErr(usageText)
             return .usage
         }
-        // `mojo-bridge tail --help`: help for a command is the usage (not an unknown option);
-        // what follows `--` belongs to a pipe's child.
-        if ["run", "check", "tail", "send", "pipe", "spool"].contains(first),
-           args.dropFirst().prefix(while: { $0 != "--" }).contains(where: { $0 == "-h" || $0 == "--help" }) {
-            print(usageText)
+        // `mojo-bridge tail --help`: that command's page (not an unknown option); what follows
+        // `--` belongs to a pipe's child.
+        if !first.hasPrefix("-"), args.dropFirst().prefix(while: { $0 != "--" }).contains(where: { $0 == "-h" || $0 == "--help" }) {
+            print(Help.command(first).map(Help.page) ?? usageText)
             return .ok
         }
         switch first {
         case "-h", "--help", "help":
+            // `mojo-bridge help check` is `mojo-bridge check --help`.
+            if first == "help", args.count > 1, let spec = Help.command(args[1]) {
+                print(Help.page(spec))
+                return .ok
+            }
             print(usageText)
             return .ok
         case "--version", "version":
@@ -88,12 +48,12 @@ extension CommandLine {
                 }
             } catch {
                 printErr("mojo-bridge \(first): \(error.description)")
-                printErr("run `mojo-bridge --help` for usage")
+                printErr("run `mojo-bridge \(first) --help` for usage")
                 return .usage
             }
         case "check":
             do throws(UsageError) {
-                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: CheckCommand.valued, switches: [])
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: CheckCommand.valued, switches: CheckCommand.switches)
                 guard parsed.positional.isEmpty, parsed.trailing == nil else { throw UsageError(description: "check takes no positional arguments") }
                 return CheckCommand.run(parsed)
             } catch {
@@ -123,13 +83,36 @@ extension CommandLine {
                 printErr("mojo-bridge spool: \(error.description)")
                 return .usage
             }
-        default:
-            if first.hasPrefix("-") {
-                printErr("mojo-bridge: unknown option '\(first)'")
-            } else {
-                printErr("mojo-bridge: unknown command '\(first)'")
+        case "test":
+            do throws(UsageError) {
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: TestCommand.valued, switches: TestCommand.switches)
+                guard parsed.trailing == nil else { throw UsageError(description: "test takes no `--` arguments") }
+                return TestCommand.run(parsed)
+            } catch {
+                printErr("mojo-bridge test: \(error.description)")
+                return .usage
             }
-            printErr(usageText)
+        case "completion":
+            do throws(UsageError) {
+                return Completion.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: [], switches: []))
+            } catch {
+                printErr("mojo-bridge completion: \(error.description)")
+                return .usage
+            }
+        case "man":
+            guard args.count == 1 else { printErr("mojo-bridge man: takes no arguments"); return .usage }
+            print(Completion.man(), terminator: "")
+            return .ok
+        default:
+            let known = Help.commands.map(\.name)
+            if first.hasPrefix("-") {
+                let suggestion = Help.closest(to: first, in: Help.global.flatMap(\.names))
+                printErr("mojo-bridge: unknown option '\(first)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? ""))
+            } else {
+                let suggestion = Help.closest(to: first, in: known)
+                printErr("mojo-bridge: unknown command '\(first)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? ""))
+            }
+            printErr("commands: \(known.joined(separator: ", ")); `mojo-bridge --help` for more")
             return .usage
         }
     }

@@ -10,8 +10,14 @@ enum ConfigFile {
 
     /// Loads `path`; on failure prints every error (`file:line:col: error: ...`) and a summary
     /// line ending in `suffix`, and returns nil.
-    static func load(_ path: String, prefix: String, suffix: String = "") -> BridgeConfig? {
-        switch ConfigLoader.load(path: path, env: .system) {
+    /// `verifyReferences: false` checks secrets' and CA files' references for shape only
+    /// (`check --no-secrets`); `fragment` accepts a file without `server` and `tenant` blocks.
+    static func load(_ path: String, prefix: String, suffix: String = "", verifyReferences: Bool = true,
+                     fragment: Bool = false) -> BridgeConfig? {
+        var env = ConfigEnvironment.system
+        env.verifiesReferences = verifyReferences
+        env.allowsFragment = fragment
+        switch ConfigLoader.load(path: path, env: env) {
         case .success(let c):
             return c
         case .failure(let errors):

@@ -30,7 +30,7 @@ struct ConnectionOptions {
         }
         var config = SessionConfiguration(url: server, tenant: args.last("--tenant") ?? env("MOJO_TENANT"), token: token)
         if let mode = args.last("--transport") {
-            guard let m = TransportMode(rawValue: mode) else { throw UsageError(description: "--transport must be websocket, polling or auto") }
+            guard let m = TransportMode(rawValue: mode) else { throw Help.badChoice("--transport", mode, Help.transports) }
             config.transport = m
         }
         if let ns = args.last("--namespace") {
@@ -101,4 +101,9 @@ extension ExitCode {
         case .payloadTooLarge: self = .dataError
         }
     }
+}
+
+extension ConnectionFailure {
+    /// The failure and, when there is one, what to do about it: `... (hint: ...)`.
+    var report: String { description + (hint.map { " (hint: \($0))" } ?? "") }
 }

@@ -11,7 +11,7 @@ import Glibc
 /// without a config file. The same machinery as `run`: a one-route, one-sink bridge built from the
 /// command line. Ends when the child does, with its exit status.
 final class PipeCommand {
-    static let valued = ConnectionOptions.valued.union(["--conversation", "--format", "--events"])
+    static let valued = ConnectionOptions.valued.union(["--conversation", "--format", "--events", "--template"])
     static let switches: Set<String> = ["--include-self"]
     /// Event bytes held in memory for the child before the session pauses reading.
     static let memoryQueueBytes = 2 << 20
@@ -34,14 +34,16 @@ final class PipeCommand {
         switch args.last("--format") ?? "json" {
         case "json": format = .json
         case "text": format = .text
-        default: throw UsageError(description: "--format must be json or text")
+        case let other: throw Help.badChoice("--format", other, ["json", "text"])
         }
         var kinds: Set<EventKind> = [.message]
         if let list = args.last("--events") {
             kinds = []
             for word in list.split(separator: ",").map({ String($0).trimmingCharacters() }) {
                 if word == "all" { kinds.formUnion([.message, .typing, .read, .presence, .conversation]); continue }
-                guard let k = EventKind(rawValue: word) else { throw UsageError(description: "--events: unknown kind `\(word)` (message, typing, read, presence, conversation, all)") }
+                guard let k = EventKind(rawValue: word) else {
+                    throw Help.badChoice("--events", word, ["message", "typing", "read", "presence", "conversation", "all"])
+                }
                 kinds.insert(k)
             }
         }
@@ -63,6 +65,14 @@ final class PipeCommand {
         case .auto: server.transport = .auto
         }
         let conversations = args.all("--conversation")
+        var template: Template?
+        if let text = args.last("--template") {
+            do throws(ConfigError) {
+                template = try Template(parsing: text, location: SourceLocation(file: "--template", line: 1, column: 1))
+            } catch {
+                throw UsageError(description: "--template: \(error.message)" + (error.hint.map { " (hint: \($0))" } ?? ""))
+            }
+        }
         config = BridgeConfig(
             server: server,
             tenants: [TenantSettings(id: tenant, token: token, conversations: conversations, location: here)],
@@ -70,7 +80,8 @@ final class PipeCommand {
                                  queue: 10_000, whenFull: .block, location: here)],
             // Events of the chosen kinds go down; every kind of command may come back up.
             routes: [Route(name: "pipe", conversations: conversations, events: kinds,
-                           includeSelf: args.switches.contains("--include-self"), sinks: ["pipe"], flow: .to_sink, continues: true),
+                           includeSelf: args.switches.contains("--include-self"), sinks: ["pipe"], flow: .to_sink, template: template,
+                           continues: true),
                      Route(name: "pipe-commands", conversations: conversations,
                            events: [.message, .typing, .read, .presence, .conversation], sinks: ["pipe"], flow: .from_sink)],
             // The queue lives in memory: past 2 MiB waiting for a slow child, the session stops

@@ -48,6 +48,9 @@ final class RunCommand {
                             sinkFactory: SinkKinds.factory(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
                                                            config: { [weak self] in self?.bridge?.config ?? config }))
         self.bridge = bridge
+        try? bridge.metrics.gauge("mojo_bridge_build_info", help: "Always 1; the version in a label",
+                                  labels: [("version", mojoBridgeVersion)]).set(1)
+        ProcessMetrics.register(on: bridge.metrics)
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in
             log.info("SIGHUP received")

@@ -22,14 +22,14 @@ final class Runtime {
         formatFromCommandLine = args.last("--log-format") != nil
         var level = defaultLevel
         if let l = args.last("--log-level") {
-            guard let parsed = LogLevel(name: l) else { throw UsageError(description: "--log-level must be debug, info, warn or error") }
+            guard let parsed = LogLevel(name: l) else { throw Help.badChoice("--log-level", l, Help.logLevels) }
             level = parsed
         } else if let l = env("MOJO_LOG_LEVEL"), let parsed = LogLevel(name: l) {
             level = parsed
         }
         var format = LogFormat.logfmt
         if let f = args.last("--log-format") ?? env("MOJO_LOG_FORMAT") {
-            guard let parsed = LogFormat(rawValue: f) else { throw UsageError(description: "--log-format must be logfmt or json") }
+            guard let parsed = LogFormat(rawValue: f) else { throw Help.badChoice("--log-format", f, Help.logFormats) }
             format = parsed
         }
         log = Logger(level: level, format: format)

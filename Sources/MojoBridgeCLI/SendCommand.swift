@@ -122,14 +122,14 @@ final class SendCommand: TenantSessionDelegate {
     }
 
     func session(_ session: TenantSession, refused failure: ConnectionFailure) {
-        printErr("mojo-bridge send: not sent: \(failure)")
+        printErr("mojo-bridge send: not sent: \(failure.report)")
         session.stop()
         runtime.finish(ExitCode(failure))
     }
 
     func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
         guard reconnectInMs == nil, let failure else { return }
-        printErr("mojo-bridge send: \(failure)")
+        printErr("mojo-bridge send: \(failure.report)")
         runtime.finish(ExitCode(failure))
     }
 }

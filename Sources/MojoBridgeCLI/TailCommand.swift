@@ -80,7 +80,7 @@ final class TailCommand: TenantSessionDelegate {
         guard reconnectInMs == nil else { return }
         flush()
         if let failure {
-            printErr("mojo-bridge tail: \(failure)")
+            printErr("mojo-bridge tail: \(failure.report)")
             runtime.finish(ExitCode(failure))
         } else {
             runtime.finish(.ok)

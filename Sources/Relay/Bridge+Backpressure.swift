@@ -35,7 +35,9 @@ extension Bridge {
                                  labels: [("sink", name)])
         let dropped = try? metrics.counter("mojo_bridge_events_dropped_total", help: "Events lost to a full spool (drop_oldest, or refused)",
                                            labels: [("sink", name)])
-        runner.onRefused = { dropped?.increment() }
+        let refusedBefore = runner.onRefused, droppedBefore = runner.onDropped
+        runner.onRefused = { refusedBefore?(); dropped?.increment() }
+        runner.onDropped = { droppedBefore?(); dropped?.increment() }
         if !blocks { return unblock(name) }
         let counted = runner.onOutcome
         runner.onOutcome = { [weak self, weak runner] outcome, latency in

@@ -2,8 +2,15 @@ import Diagnostics
 import Transport
 
 /// The bridge's Prometheus metrics. Counters are bumped where things happen; the state of
-/// sessions and spools is read at scrape time.
+/// sessions and spools is read at scrape time. Names follow the Prometheus conventions: counters
+/// end in `_total`, units are in the name (`_seconds`, `_bytes`), and every series a tenant,
+/// sink or route can have is present (at 0) from the start.
 extension Bridge {
+    /// Event names the relay counts per tenant, registered at 0 up front.
+    static let countedEventTypes = ["message:new", "message:sent", "message:error", "messages:read", "typing:update",
+                                    "presence:online", "presence:offline", "presence:list",
+                                    "conversation:joined", "conversation:left", "conversation:error"]
+
     /// Renders every metric in the Prometheus text format.
     public func renderMetrics() -> String {
         let m = metrics
@@ -13,7 +20,10 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_session_connected", help: "1 when the tenant's Socket.IO session is connected", labels: l) {
                 session.isConnected ? 1 : 0
             }
-            try? m.callbackGauge("mojo_bridge_session_reconnects", help: "Reconnections since start", labels: l) { Double(session.reconnects) }
+            try? m.callbackCounter("mojo_bridge_session_reconnects_total", help: "Reconnections since start", labels: l) { Double(session.reconnects) }
+            for type in Self.countedEventTypes {
+                _ = try? m.counter("mojo_bridge_events_received_total", help: "Events received from MOJO", labels: [("tenant", tenant), ("type", type)])
+            }
             try? m.callbackGauge("mojo_bridge_emits_buffered", help: "Commands waiting for a connection", labels: l) { Double(session.bufferedEmits) }
             try? m.callbackGauge("mojo_bridge_session_reading_paused", help: "1 while the session does not read from MOJO (backpressure: a full spool with when_full = block)", labels: l) {
                 session.isReadingPaused ? 1 : 0
@@ -40,6 +50,10 @@ extension Bridge {
                 try? m.callbackGauge("mojo_bridge_sink_children_crash_looping", help: "Pipe children restarting with backoff after dying young",
                                      labels: l) { Double(pipe.crashLoopingChildren) }
             }
+            _ = try? m.counter("mojo_bridge_commands_dropped_total", help: "Commands from sinks not sent", labels: l)
+        }
+        for route in config.routes where route.flow != .from_sink {
+            for sink in route.sinks where sinks[sink] != nil { _ = routedCounter(sink: sink, route: route.name) }
         }
         return m.render()
     }
@@ -113,6 +127,14 @@ extension Bridge {
                                                 help: "Pipe children restarted (exits, failed starts, stalls)", labels: [("sink", name)])
             pipe.onChildRestart = { restarts?.increment() }
         }
+        let refused = try? metrics.counter("mojo_bridge_spool_refused_total", help: "Events refused because the sink's spool was full",
+                                           labels: [("sink", name)])
+        let dropped = try? metrics.counter("mojo_bridge_spool_dropped_total", help: "Oldest events dropped to make room (when_full = drop_oldest)",
+                                           labels: [("sink", name)])
+        let before = runner.onRefused
+        runner.onRefused = { before?(); refused?.increment() }
+        let beforeDrop = runner.onDropped
+        runner.onDropped = { beforeDrop?(); dropped?.increment() }
         runner.onOutcome = { outcome, latencyMs in
             switch outcome {
             case .delivered:

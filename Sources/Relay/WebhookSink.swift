@@ -94,7 +94,7 @@ public final class WebhookSink: Sink {
                 relayReplies(r.body, delivery: delivery)
                 return .delivered
             case 410:
-                return .disabled(reason: "HTTP 410 Gone from \(settings.url)")
+                return .disabled(reason: "HTTP 410 Gone from \(URLRedaction.redact(settings.url))")
             case 408, 429, 500..<600:
                 return .retry(reason: "HTTP \(r.status)", afterMs: Self.retryAfterMs(r.value(forHeader: "Retry-After")))
             case 300..<400:

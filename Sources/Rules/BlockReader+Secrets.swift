@@ -37,13 +37,13 @@ extension BlockReader {
                 fail(argument.location, "`\(name)` is not an environment variable name", hint: "env:NAME with letters, digits and _")
                 return nil
             }
-            if env.environment(name) == nil {
+            if env.verifiesReferences, env.environment(name) == nil {
                 fail(value.location, "environment variable \(name) is not set", hint: "export \(name) before starting, or use file:PATH")
             }
             return .env(name)
         case ("file", .word(let path)), ("file", .string(let path)):
             let resolved = ConfigPath.resolve(path, against: block.directory)
-            if case .failure(let reason) = env.readFile(resolved) {
+            if env.verifiesReferences, case .failure(let reason) = env.readFile(resolved) {
                 fail(value.location, "cannot read secret file \(resolved): \(reason)",
                      hint: "paths are relative to the directory of the file they are written in")
             }

@@ -75,7 +75,7 @@ struct BlockReader {
     mutating func path(_ key: String, mustBeReadable: Bool) -> String? {
         guard let text = string(key), let value = entries[key]?.value else { return nil }
         let resolved = ConfigPath.resolve(text, against: block.directory)
-        if mustBeReadable, case .failure(let reason) = env.readFile(resolved) {
+        if mustBeReadable, env.verifiesReferences, case .failure(let reason) = env.readFile(resolved) {
             fail(value.location, "cannot read `\(key)` file \(resolved): \(reason)",
                  hint: "paths are relative to the directory of the file they are written in")
         }

@@ -13,6 +13,13 @@ public struct ConfigEnvironment: Sendable {
     /// Whether a path names an executable regular file (pipe commands). The default (tests,
     /// in-memory configs) accepts every readable file.
     public var isExecutable: (@Sendable (String) -> Bool)?
+    /// Whether references to the outside world are verified: `env:` variables set, `file:`
+    /// secrets and `ca_file` bundles readable. `check --no-secrets` turns it off (for CI, where
+    /// the secrets do not exist): references are then checked for shape only.
+    public var verifiesReferences = true
+    /// Whether the configuration may lack `server` and `tenant` blocks: a rule file checked
+    /// alone (`check --fragment`, `mojo-bridge test`). The result then has an empty server URL.
+    public var allowsFragment = false
 
     /// An environment from its three capabilities.
     public init(

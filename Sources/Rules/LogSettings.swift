@@ -2,7 +2,10 @@
 public struct LogSettings: Sendable, Equatable {
     /// Lowest level written.
     public enum Level: String, Sendable, CaseIterable, Comparable {
-        case debug, info, warning, error
+        case debug, info, warn, error
+
+        /// `warning` is accepted for `warn` (as `--log-level` does).
+        static let aliases = ["warning": Level.warn]
 
         public static func < (a: Level, b: Level) -> Bool {
             allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
@@ -31,7 +34,10 @@ public struct LogSettings: Sendable, Equatable {
     static let keys = ["level", "format"]
 
     static func read(_ reader: inout BlockReader) -> LogSettings {
-        LogSettings(level: reader.enumeration("level", default: .info),
-                    format: reader.enumeration("format", default: .logfmt))
+        var level = Level.info
+        if let word = reader.word("level", choices: Level.allCases.map(\.rawValue) + Level.aliases.keys.sorted()) {
+            level = Level(rawValue: word) ?? Level.aliases[word] ?? .info
+        }
+        return LogSettings(level: level, format: reader.enumeration("format", default: .logfmt))
     }
 }

@@ -1,7 +1,7 @@
 /// "Did you mean" hints: the closest known word by Levenshtein distance.
-enum Suggestion {
+public enum Suggestion {
     /// The edit distance between two strings, in Unicode scalars.
-    static func distance(_ a: String, _ b: String) -> Int {
+    public static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
@@ -20,7 +20,7 @@ enum Suggestion {
 
     /// The candidate closest to `word`, if it is close enough to be a plausible typo
     /// (at most a third of the word's length, and at least 1, edits away).
-    static func closest(to word: String, in candidates: [String]) -> String? {
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let limit = max(1, word.unicodeScalars.count / 3)
         var best: (String, Int)?
         for candidate in candidates {
@@ -31,7 +31,7 @@ enum Suggestion {
     }
 
     /// `did you mean `x`?` when there is a close candidate, else the list of valid choices.
-    static func hint(for word: String, in candidates: [String], noun: String = "keys") -> String {
+    public static func hint(for word: String, in candidates: [String], noun: String = "keys") -> String {
         if let match = closest(to: word, in: candidates) { return "did you mean `\(match)`?" }
         return "valid \(noun) are " + candidates.joined(separator: ", ")
     }

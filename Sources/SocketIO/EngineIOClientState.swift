@@ -93,6 +93,12 @@ public struct EngineIOClientState: Sendable {
         self.lastReceived = now
     }
 
+    /// Milliseconds since the last packet arrived (or the transport opened), at `now`: the
+    /// silence a ping timeout reports.
+    public func silenceMilliseconds(now: MonotonicInstant) -> Int {
+        now > lastReceived ? Int((now.nanoseconds - lastReceived.nanoseconds) / 1_000_000) : 0
+    }
+
     /// The handshake data, once open.
     public var handshake: EngineOpen? {
         if case .open(let open) = phase { return open }

@@ -6,10 +6,12 @@ extension ByteStream {
     func start() {
         connectTimer = loop.schedule(afterMilliseconds: connectTimeoutMs) { [self] in
             connectTimer = nil
-            let phase = state == .resolving ? "resolving" : state == .handshaking ? "in the TLS handshake" : "connecting"
+            let phase = state == .resolving ? "resolving" : state == .handshaking ? "in the TLS handshake"
+                : state == .proxying ? "waiting for the proxy \(proxy?.description ?? "")" : "connecting"
             fail(.timedOut, "connect timed out after \(connectTimeoutMs) ms (\(phase))")
         }
-        DNSResolver.resolve(host: host, port: port, on: loop) { [self] result in
+        // Through a proxy, the proxy's name is resolved here and the destination's by the proxy.
+        DNSResolver.resolve(host: proxy?.host ?? host, port: proxy?.port ?? port, on: loop) { [self] result in
             guard state == .resolving else { return }
             switch result {
             case .success(let resolved):
@@ -17,7 +19,7 @@ extension ByteStream {
                 state = .connecting
                 tryNextAddress()
             case .failure(let error):
-                fail(.dnsFailure, error.message)
+                fail(.dnsFailure, proxy.map { "proxy \($0): \(error.message)" } ?? error.message)
             }
         }
     }
@@ -76,12 +78,29 @@ extension ByteStream {
         }
     }
 
-    /// TCP is up: start TLS or open the stream.
+    /// TCP is up: ask the proxy for a tunnel, or start TLS, or open the stream.
     func didConnectTCP() {
+        if let proxy, state == .connecting {
+            state = .proxying
+            let request = proxy.connectRequest(host: host, port: port)
+            // A CONNECT request is small: the fresh socket's buffer takes it whole.
+            let sent = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent == request.count else {
+                fail(.io, "proxy \(proxy): cannot send CONNECT")
+                return
+            }
+            setInterest(readable: true, writable: false)
+            return
+        }
         guard let configuration = tlsConfiguration else {
             becomeOpen()
             return
         }
+        startTLS(configuration)
+    }
+
+    /// Starts the TLS handshake with the destination.
+    func startTLS(_ configuration: TLSConfiguration) {
         state = .handshaking
         do {
             let context = try loop.tlsContext(for: configuration)
@@ -92,6 +111,49 @@ extension ByteStream {
             return
         }
         continueHandshake()
+    }
+
+    /// Reads the proxy's answer to `CONNECT`; a 2xx opens the tunnel (then TLS, if any).
+    func readProxyResponse() {
+        guard let proxy else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            teardown(error: TransportError(IOError(errno: errno, function: "recv"), peer: "proxy \(proxy)"))
+            return
+        }
+        if n == 0 {
+            fail(.closedByPeer, "proxy \(proxy) closed the connection before answering CONNECT")
+            return
+        }
+        proxyResponse += chunk[0..<n]
+        let end: [UInt8] = [13, 10, 13, 10]
+        guard let headEnd = proxyResponse.indices.dropLast(3).first(where: { Array(proxyResponse[$0..<$0 + 4]) == end }) else {
+            if proxyResponse.count > Self.maxProxyResponseBytes { fail(.io, "proxy \(proxy): response head over 16 KiB") }
+            return
+        }
+        let head = String(decoding: proxyResponse[..<headEnd], as: UTF8.self)
+        let statusLine = head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? ""
+        let parts = statusLine.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+            fail(.io, "proxy \(proxy): not an HTTP response to CONNECT")
+            return
+        }
+        guard (200..<300).contains(status) else {
+            let hint = status == 407 ? " (proxy authentication required: put user:password in the proxy URL)" : ""
+            fail(status == 407 ? .io : .unreachable, "proxy \(proxy) refused CONNECT \(peerDescription): \(statusLine)\(hint)")
+            return
+        }
+        // Anything after the head would be the destination's first bytes; a proxy sends none
+        // before the client speaks, so there is nothing to carry over.
+        proxyResponse = []
+        state = .connecting
+        guard let configuration = tlsConfiguration else {
+            becomeOpen()
+            return
+        }
+        startTLS(configuration)
     }
 
     /// Runs one handshake step and waits for what OpenSSL asks for.

@@ -9,6 +9,8 @@ extension ByteStream {
             return
         case .connecting:
             finishConnect()
+        case .proxying:
+            readProxyResponse()
         case .handshaking:
             continueHandshake()
         case .open, .closing:

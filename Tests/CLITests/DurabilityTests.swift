@@ -72,11 +72,11 @@ import TestSupport
         #expect(daemon.stop() == 0)
         let list = try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"])
         #expect(list.status == 0)
-        #expect(list.stdout.contains("deaf: 3 pending, 0 dead"), "\(list.stdout)")
+        #expect(list.stderr.contains("deaf: 3 pending, 0 dead"), "\(list.stderr)")  // the summary on stderr, rows on stdout
         #expect(list.stdout.split(separator: "\n").filter { $0.hasPrefix("deaf\tevt_") }.count == 3)
         let drop = try BridgeProcess.run(["spool", "--config", daemon.configPath, "drop", "--sink", "deaf", "--all", "--pending"])
         #expect(drop.stdout.contains("3 items dropped"))
-        #expect(try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"]).stdout.contains("deaf: 0 pending"))
+        #expect(try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"]).stderr.contains("deaf: 0 pending"))
     }
 
     /// Issue 12 item 1 and issue 16 item 4, end to end: a dead letter (three 500s), then events

@@ -75,7 +75,7 @@ import TestSupport
         #expect(try deliveries(receiver, count: 1).count == 1)
         #expect(d.stop() == 0)
         let list = try BridgeProcess.run(["spool", "--config", d.configPath, "list", "--dead"], environment: Self.env)
-        #expect(list.stdout.contains("hooks: 0 pending, 1 dead"), "\(list.stdout)")
+        #expect(list.stderr.contains("hooks: 0 pending, 1 dead"), "\(list.stderr)")  // the summary on stderr
         #expect(list.stdout.contains("error=HTTP 400"))
         let retry = try BridgeProcess.run(["spool", "--config", d.configPath, "retry", "--all"], environment: Self.env)
         #expect(retry.stdout.hasPrefix("1 dead letter"))
@@ -96,7 +96,7 @@ import TestSupport
         try world.post("two", to: c)
         #expect(d.stop() == 0)
         #expect(try deliveries(receiver, count: 1, wait: 0).count == 1)
-        #expect(try BridgeProcess.run(["spool", "--config", d.configPath, "list"], environment: Self.env).stdout.contains("hooks: 2 pending"))
+        #expect(try BridgeProcess.run(["spool", "--config", d.configPath, "list"], environment: Self.env).stderr.contains("hooks: 2 pending"))
     }
 
     @Test func aSynchronousReplyGoesBackToTheConversation() throws {

@@ -48,6 +48,8 @@ final class SinkRunner {
     var onOutcome: ((_ outcome: DeliveryOutcome, _ latencyMs: Int64?) -> Void)?
     /// An event lost because the spool was full: refused, or the oldest dropped (metrics).
     var onRefused: (() -> Void)?
+    /// The oldest event dropped to make room (`when_full = drop_oldest`; metrics).
+    var onDropped: (() -> Void)?
 
     init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: EventLoop, log: Logger, nowMs: @escaping () -> Int64) {
         self.name = settings.name
@@ -159,7 +161,7 @@ final class SinkRunner {
                 try spool.remove(oldest, nowMs: nowMs())
                 releaseIfIdle(lane)
                 refused += 1
-                onRefused?()
+                onDropped?()
                 log.warn("spool full: dropped the oldest event", [("dropped_id", dropped), ("spool_bytes", String(spool.bytes))])
                 switch try spool.admit(d, nowMs: nowMs()) {
                 case .added(let seq): return added(seq, tenant: d.tenant, conversation: d.conversationId ?? "")
@@ -285,6 +287,8 @@ final class SinkRunner {
         inFlightCount -= 1
         lanes[lane].started -= 1
         let now = nowMs()
+        // What metrics count: a retry past the last attempt is a dead letter.
+        var reported = outcome
         do {
             switch outcome {
             case .delivered:
@@ -299,6 +303,7 @@ final class SinkRunner {
                     guard moveToDead(seq, attempts: attempts, reason: reason, afterMs: afterMs, now: now) else { break }
                     removeFromLane(seq, lane: lane)
                     deadLettered += 1
+                    reported = .failed(reason: reason)
                     log.error("delivery failed for good; dead-lettered", [("id", id), ("attempts", String(attempts)), ("reason", reason)])
                 } else {
                     let base = schedule[Int(attempts)]
@@ -323,7 +328,7 @@ final class SinkRunner {
         } catch {
             log.error("spool write failed", [("id", spool.item(seq)?.id ?? ""), ("error", error.description)])
         }
-        if outcome != .delivered { onOutcome?(outcome, nil) }
+        if outcome != .delivered { onOutcome?(reported, nil) }
         markReady(lane)
         releaseIfIdle(lane)
         // Not `pump()` here: outcomes arrive from inside a sink's own calls, and starting the
