@@ -7,7 +7,7 @@ struct ConfigBuilder {
     let env: ConfigEnvironment
     /// Where a missing `server` or `tenant` is reported: the main file.
     let mainFile: String
-    private(set) var errors: [ConfigError] = []
+    var errors: [ConfigError] = []
 
     init(env: ConfigEnvironment, mainFile: String) {
         self.env = env
@@ -67,12 +67,9 @@ struct ConfigBuilder {
         }
 
         let top = SourceLocation(file: mainFile, line: 1, column: 1)
-        if server == nil {
-            errors.append(ConfigError(top, "no `server` block", hint: "add server { url = \"wss://messaging.mojo-institut.de\" }"))
-        }
-        if tenants.isEmpty {
-            errors.append(ConfigError(top, "no `tenant` block", hint: "add tenant org_id { token = env:MOJO_TOKEN }"))
-        }
+        // Without the block, the environment (MOJO_URL, MOJO_TENANTS, MOJO_TOKEN_FILE) supplies it.
+        if server == nil, !blocks.contains(where: { $0.kind == "server" }) { server = serverFromEnvironment(at: top) }
+        if tenants.isEmpty, !blocks.contains(where: { $0.kind == "tenant" }) { tenants = tenantsFromEnvironment(at: top) }
         checkReferences(routeTargets, sinks: sinks, tenants: tenants, blocks: blocks)
         guard errors.isEmpty, let server else { return nil }
         return BridgeConfig(server: server, tenants: tenants, sinks: sinks, routes: routes,
