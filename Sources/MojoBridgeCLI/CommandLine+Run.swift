@@ -12,8 +12,9 @@ A bridge daemon for MOJO messaging: one Socket.IO session per tenant, conversati
 to pipes and webhooks by rule files, replies relayed back, every event spooled until delivered.
 
 commands:
-  run    [--config FILE] [--shutdown-timeout 10s]
-                                                 run the daemon (SIGHUP reloads, SIGTERM stops)
+  run    [--config FILE] [--shutdown-timeout 10s] [--shard i/N|auto/N]
+                                                 run the daemon (SIGHUP reloads, SIGTERM stops);
+                                                 --shard: only the tenants of shard i of N
   check  [--config FILE] [--event FILE] [--self USER]
                                                  validate config and rules without network; exit 0 or 1;
                                                  with --event, show the routes a sample event takes
@@ -26,6 +27,8 @@ commands:
   spool  [--config FILE] list [--sink S] [--dead|--pending]
          [--config FILE] retry|drop [--sink S] (ID... | --all) [--pending]
                                                  inspect the durable spool; retry or drop dead letters
+  health [--url http://127.0.0.1:9090/healthz] [--timeout 2s]
+                                                 probe the admin API: exit 0 on 2xx, else 1
 
 connection options (CONN):
   --url URL              MOJO server, ws:// wss:// http:// https:// (or MOJO_URL)
@@ -46,6 +49,22 @@ global options:
   --log-level LEVEL      debug | info | warn | error (default info; warn for tail, send, pipe)
   --log-format FORMAT    logfmt | json (default logfmt)
 
+environment (a flag or a config block wins over its variable):
+  MOJO_BRIDGE_CONFIG     config file of run, check, spool (default /etc/mojo-bridge/bridge.conf)
+  MOJO_LOG_LEVEL         debug | info | warn | error, when --log-level and log { level } are absent
+  MOJO_LOG_FORMAT        logfmt | json, when --log-format and log { format } are absent
+  MOJO_URL               server URL: CONN without --url; run/check without a server block
+  MOJO_CA_FILE           extra CA bundle for a server taken from MOJO_URL (run/check)
+  MOJO_TENANT            tenant id: CONN without --tenant; run/check without tenant blocks (one)
+  MOJO_TENANTS           tenant ids (comma or space separated): run/check without tenant blocks
+  MOJO_TOKEN_FILE        token file of those tenants; {tenant} is replaced by the id
+  MOJO_TOKEN             the JWT: CONN without --token-file/--token-command; one env tenant
+  MOJO_SHARD             i/N or auto/N (run without --shard; auto: host name ordinal)
+  MOJO_HEALTH_URL        URL probed by `health` without --url
+  NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID   systemd Type=notify and its watchdog (run)
+  SSL_CERT_FILE, SSL_CERT_DIR                  OpenSSL's trust store (default the system's)
+  and any NAME a config references as env:NAME
+
 exit codes: 0 ok, 1 refused by server or check failed, 64 usage, 65 malformed server data,
 66 missing input file, 69 unreachable, 70 internal error, 75 timeout, 76 HTTP/protocol error,
 77 auth refused, 78 bad config, 80 TLS failure; pipe exits with its child's status.
@@ -61,7 +80,7 @@ extension CommandLine {
         }
         // `mojo-bridge tail --help`: help for a command is the usage (not an unknown option);
         // what follows `--` belongs to a pipe's child.
-        if ["run", "check", "tail", "send", "pipe", "spool"].contains(first),
+        if ["run", "check", "tail", "send", "pipe", "spool", "health"].contains(first),
            args.dropFirst().prefix(while: { $0 != "--" }).contains(where: { $0 == "-h" || $0 == "--help" }) {
             print(usageText)
             return .ok
@@ -114,6 +133,13 @@ extension CommandLine {
                 return try PipeCommand(args: parsed).run()
             } catch {
                 printErr("mojo-bridge pipe: \(error.description)")
+                return .usage
+            }
+        case "health":
+            do throws(UsageError) {
+                return HealthCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: HealthCommand.valued, switches: []))
+            } catch {
+                printErr("mojo-bridge health: \(error.description)")
                 return .usage
             }
         case "spool":

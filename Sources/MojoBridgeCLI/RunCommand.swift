@@ -12,7 +12,7 @@ import Glibc
 /// `mojo-bridge run`: the daemon. SIGTERM/SIGINT stop it gracefully (a second one at once),
 /// SIGHUP reloads the configuration (a broken one is refused and the old one keeps running).
 final class RunCommand {
-    static let valued: Set<String> = ["--config", "--log-level", "--log-format", "--shutdown-timeout"]
+    static let valued: Set<String> = ["--config", "--log-level", "--log-format", "--shutdown-timeout", "--shard"]
 
     private let runtime: Runtime
     private let path: String
@@ -20,11 +20,15 @@ final class RunCommand {
     private var adminServer: AdminServer?
     private var endpoints: AdminEndpoints?
     private let shutdownMs: Int
+    private let shardFlag: String?
+    private var shard: Shard?
+    private var notify: SystemdNotify?
 
     init(args: ParsedArguments) throws(UsageError) {
         guard args.positional.isEmpty, args.trailing == nil else { throw UsageError(description: "run takes no positional arguments") }
         path = ConfigFile.path(args)
         runtime = try Runtime(args: args)
+        shardFlag = args.last("--shard")
         if let t = args.last("--shutdown-timeout") {
             guard let ms = Duration.milliseconds(parsing: t) else { throw UsageError(description: "--shutdown-timeout: expected a duration like 10s") }
             shutdownMs = ms
@@ -34,7 +38,13 @@ final class RunCommand {
     }
 
     func run() -> ExitCode {
-        guard let config = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
+        guard let loaded = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
+        switch Deployment.shard(flag: shardFlag, config: loaded) {
+        case .success(let s): shard = s
+        case .failure(let e): printErr("mojo-bridge run: \(e.description); not started"); return .config
+        }
+        let config = Deployment.apply(shard, to: loaded)
+        notify = Deployment.systemdNotify()
         var log = runtime.log
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
         if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }
@@ -44,6 +54,10 @@ final class RunCommand {
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
+        if let shard {
+            log.info("shard", [("shard", shard.description), ("tenants", String(config.tenants.count)),
+                               ("of", String(loaded.tenants.count)), ("spool", config.spool.directory)])
+        }
         do { try bridge.start() } catch {
             printErr("mojo-bridge run: \(error.description); not started")
             return .config
@@ -59,6 +73,10 @@ final class RunCommand {
                 return .config
             }
         }
+        if let notify {
+            Deployment.announceReady(notify, bridge: bridge, loop: runtime.loop, log: log)
+            notify.startWatchdog(on: runtime.loop)
+        }
         return runtime.run()
     }
 
@@ -69,12 +87,18 @@ final class RunCommand {
             for e in errors { log.error("configuration error", [("error", e.description)]) }
             log.error("new configuration refused; the running one stays in force", [("errors", String(errors.count))])
         case .success(let c):
-            bridge?.reload(c)
+            notify?.reloading()
+            if Deployment.shard(flag: shardFlag, config: c).map({ $0 == shard }) != .success(true) {
+                log.warn("the shard setting changed; it takes effect at the next start", [("shard", shard?.description ?? "none")])
+            }
+            bridge?.reload(Deployment.apply(shard, to: c))
             endpoints?.reloadSecrets()
+            notify?.ready(status: "configuration reloaded")
         }
     }
 
     private func shutdown() {
+        notify?.stopping()
         guard let bridge else { return runtime.finish(.ok) }
         // Bound the whole shutdown: sinks get the grace period, then the process ends regardless.
         runtime.loop.schedule(afterMilliseconds: shutdownMs + 2000) { [weak self] in
