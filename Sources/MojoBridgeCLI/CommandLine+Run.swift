@@ -49,10 +49,10 @@ global options:
   --log-level LEVEL      debug | info | warn | error (default info; warn for tail, send, pipe)
   --log-format FORMAT    logfmt | json (default logfmt)
 
-environment (a flag or a config block wins over its variable):
+environment (a flag or a config block wins over its variable, except the log ones):
   MOJO_BRIDGE_CONFIG     config file of run, check, spool (default /etc/mojo-bridge/bridge.conf)
-  MOJO_LOG_LEVEL         debug | info | warn | error, when --log-level and log { level } are absent
-  MOJO_LOG_FORMAT        logfmt | json, when --log-format and log { format } are absent
+  MOJO_LOG_LEVEL         debug | info | warn | error when --log-level is absent (beats log { level })
+  MOJO_LOG_FORMAT        logfmt | json when --log-format is absent (beats log { format })
   MOJO_URL               server URL: CONN without --url; run/check without a server block
   MOJO_CA_FILE           extra CA bundle for a server taken from MOJO_URL (run/check)
   MOJO_TENANT            tenant id: CONN without --tenant; run/check without tenant blocks (one)

@@ -51,6 +51,7 @@ final class RunCommand {
         let bridge = Bridge(config: config, loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
                             sinkFactory: SinkFactories.make(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log, config: config))
         self.bridge = bridge
+        if let shard { bridge.configFilter = { Deployment.apply(shard, to: $0) } }
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in self?.reload(log) }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
@@ -91,7 +92,7 @@ final class RunCommand {
             if Deployment.shard(flag: shardFlag, config: c).map({ $0 == shard }) != .success(true) {
                 log.warn("the shard setting changed; it takes effect at the next start", [("shard", shard?.description ?? "none")])
             }
-            bridge?.reload(Deployment.apply(shard, to: c))
+            bridge?.reload(c)
             endpoints?.reloadSecrets()
             notify?.ready(status: "configuration reloaded")
         }

@@ -3,8 +3,9 @@ import Rules
 extension Bridge {
     /// Applies a new configuration without dropping sessions that did not change: sinks and
     /// tenants that were removed stop, new ones start, changed ones restart; routes switch at once.
-    public func reload(_ new: BridgeConfig) {
+    public func reload(_ proposed: BridgeConfig) {
         guard !stopping else { return }
+        let new = configFilter?(proposed) ?? proposed
         let old = config
         config = new
         let serverChanged = !Self.sameServer(old.server, new.server)

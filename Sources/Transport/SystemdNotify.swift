@@ -1,3 +1,4 @@
+import COpenSSL
 import Glibc
 
 /// The systemd service notification protocol (`sd_notify(3)`), written here without libsystemd:

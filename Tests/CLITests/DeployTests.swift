@@ -172,6 +172,12 @@ import TestSupport
             var isDir: ObjCBool = false
             #expect(FileManager.default.fileExists(atPath: "\(dir)/spool/shard-\(i)", isDirectory: &isDir) && isDir.boolValue)
         }
+        // A reload keeps the shard: the same tenants, no session restarted.
+        a.signal(SIGHUP)
+        #expect(a.waitForStderr("configuration reloaded"), "\(a.stderr)")
+        let reloaded = try #require(a.stderr.split(separator: "\n").first { $0.contains("configuration reloaded") })
+        #expect(reloaded.contains("tenants=\(held[0].count) "), "\(reloaded)")
+        #expect(reloaded.contains("sessions_restarted= ") || reloaded.contains("sessions_restarted=\"\""), "\(reloaded)")
         for p in [a, b] { p.signal(SIGTERM) }
         #expect(a.wait() == 0)
         #expect(b.wait() == 0)
