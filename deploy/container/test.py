@@ -220,7 +220,8 @@ def main() -> int:
 
         # 3. A crashing child (and its orphan) leaves no zombie.
         server.call("POST", "/control/messages", {"userId": "user_alice", "conversationId": c2, "content": "crash please"})
-        check(wait_log(name, r"pipe child exited"), "the crashing child exited and was noticed")
+        check(wait_log(name, r'msg="pipe child exited; restarting"(?=[^\n]*sink=crash)(?=[^\n]*status="exit status 3")'),
+              "the crashing child (exit 3) was reaped and restarted")
         deadline = time.time() + 10
         while time.time() < deadline and any(c[2] == "sleep" for c in children(pid)):
             time.sleep(0.1)
