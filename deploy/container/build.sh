@@ -85,6 +85,8 @@ strip "$ctx/mojo-bridge" 2>/dev/null || true
 fmt=(); [ "$ENGINE" = podman ] && fmt=(--format docker)
 echo "build.sh: $ENGINE build $IMAGE from $base"
 $ENGINE build -q "${fmt[@]}" --build-arg "BASE=$base" -t "$IMAGE" -f Containerfile "$ctx" >/dev/null
+# The previous build of this image, untagged by the new one, is of no use any more.
+$ENGINE image prune -f --filter label=org.opencontainers.image.title=mojo-bridge >/dev/null 2>&1 || true
 t1=$(date +%s.%N)
 size=$($ENGINE image inspect --format '{{.Size}}' "$IMAGE")
 basesize=$($ENGINE image inspect --format '{{.Size}}' "$base")
