@@ -155,6 +155,15 @@ def test_workload_agrees_with_the_daemon(file, name):
         if workload["kind"] == "StatefulSet":
             m = re.fullmatch(r"auto/(\d+)", env["MOJO_SHARD"])
             assert m and int(m.group(1)) == workload["spec"]["replicas"], "MOJO_SHARD=auto/<replicas>"
+        # The config reloader (sidecar) posts to the admin port with the admin token's file.
+        for other in pod["spec"]["containers"]:
+            script = " ".join(other.get("command", []) + other.get("args", []))
+            if "/v1/reload" in script:
+                assert f"127.0.0.1:{port}/v1/reload" in script
+                m = re.search(r'admin\s*\{[^}]*token\s*=\s*file:(\S+?)(?=[\s}])', config)
+                assert m and m.group(1) in script, "the reloader reads the admin token the daemon checks"
+                volume_for(workload, other, m.group(1))
+                volume_for(workload, other, env["MOJO_BRIDGE_CONFIG"])
         check_config(config, env, files)
 
 
