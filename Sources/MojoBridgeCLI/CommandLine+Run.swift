@@ -15,9 +15,10 @@ commands:
   run    [--config FILE] [--shutdown-timeout 10s] [--shard i/N|auto/N]
                                                  run the daemon (SIGHUP reloads, SIGTERM stops);
                                                  --shard: only the tenants of shard i of N
-  check  [--config FILE] [--event FILE] [--self USER]
+  check  [--config FILE] [--event FILE] [--self USER] [--shard i/N]
                                                  validate config and rules without network; exit 0 or 1;
-                                                 with --event, show the routes a sample event takes
+                                                 with --event, show the routes a sample event takes;
+                                                 with --shard, the tenants that shard holds
   tail   CONN [--conversation ID]... [--type EVENT]... [--retry]
                                                  print MOJO events as JSON lines on stdout
   send   CONN --conversation ID [--type T] [--reply-to ID] [--timeout 30s] [TEXT...]

@@ -181,6 +181,13 @@ import TestSupport
         for p in [a, b] { p.signal(SIGTERM) }
         #expect(a.wait() == 0)
         #expect(b.wait() == 0)
+        // `check --shard` tells which tenants a replica holds, as the daemons did.
+        for (i, set) in held.enumerated() {
+            let c = try BridgeProcess.run(["check", "--config", dir + "/rules.conf", "--shard", "\(i)/2"], environment: env)
+            #expect(c.status == 0, "\(c.stderr)")
+            let line = try #require(c.stdout.split(separator: "\n").first { $0.hasPrefix("shard \(i)/2: ") })
+            #expect(Set(line.split(separator: ":").last!.split(separator: " ").map(String.init)) == set, "\(line)")
+        }
         let bad = try BridgeProcess.run(["run", "--config", dir + "/rules.conf", "--shard", "auto/2"], environment: env)
         #expect(bad.status == 78)
         #expect(bad.stderr.contains("does not end in -<ordinal>") || bad.stderr.contains("is not below 2"), "\(bad.stderr)")
