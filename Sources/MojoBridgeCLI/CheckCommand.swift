@@ -10,7 +10,7 @@ import Transport
 /// the right shape, pipe programs executable. Exit 0 when all is well (and with `--event`, when
 /// every event took a route, or the routes `--expect` names), else 1.
 enum CheckCommand {
-    static let valued: Set<String> = ["--config", "--event", "--self", "--expect"]
+    static let valued: Set<String> = ["--config", "--event", "--self", "--expect", "--shard"]
     static let switches: Set<String> = ["--no-secrets", "--fragment"]
 
     static func run(_ args: ParsedArguments) -> ExitCode {
@@ -35,6 +35,17 @@ enum CheckCommand {
         guard let eventPath = args.last("--event") else {
             if args.last("--expect") != nil { printErr("mojo-bridge check: --expect needs --event FILE"); return .usage }
             print("\(path): ok (\(config.tenants.count) tenant\(config.tenants.count == 1 ? "" : "s"), \(config.sinks.count) sink\(config.sinks.count == 1 ? "" : "s"), \(config.routes.count) route\(config.routes.count == 1 ? "" : "s"), \(config.files.count) file\(config.files.count == 1 ? "" : "s"))")
+            // Which tenants a replica holds: `--shard i/N` (or MOJO_SHARD, or `server { shard }`).
+            switch Deployment.shard(flag: args.last("--shard"), config: config) {
+            case .failure(let e):
+                printErr("\(path): \(e.description)")
+                return .failure
+            case .success(let shard?):
+                let held = Deployment.apply(shard, to: config).tenants.map(\.id)
+                print("shard \(shard): \(held.count) of \(config.tenants.count) tenants: \(held.joined(separator: " "))")
+            case .success(nil):
+                break
+            }
             return .ok
         }
         let expected: [String]? = args.last("--expect").map { text in

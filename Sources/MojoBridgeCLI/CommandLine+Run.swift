@@ -76,6 +76,13 @@ extension CommandLine {
                 printErr("mojo-bridge pipe: \(error.description)")
                 return .usage
             }
+        case "health":
+            do throws(UsageError) {
+                return HealthCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: HealthCommand.valued, switches: []))
+            } catch {
+                printErr("mojo-bridge health: \(error.description)")
+                return .usage
+            }
         case "spool":
             do throws(UsageError) {
                 return SpoolCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: SpoolCommand.valued, switches: SpoolCommand.switches))

@@ -58,11 +58,12 @@ enum Help {
     static let config = OptionSpec(names: ["--config"], value: "FILE", help: "the configuration (default MOJO_BRIDGE_CONFIG, else /etc/mojo-bridge/bridge.conf)", isPath: true)
 
     static let commands: [CommandSpec] = [
-        CommandSpec(name: "run", synopsis: ["[--config FILE] [--shutdown-timeout 10s]"],
+        CommandSpec(name: "run", synopsis: ["[--config FILE] [--shutdown-timeout 10s] [--shard i/N|auto/N]"],
                     summary: "run the daemon (SIGHUP reloads, SIGTERM stops)",
                     details: "Holds one Socket.IO session per tenant and routes events to the sinks the rules name; replies go back to MOJO. Every event is spooled until its sink has it.",
-                    options: [config, OptionSpec(names: ["--shutdown-timeout"], value: "D", help: "how long a graceful stop may take (default 10s)")] + logOptions),
-        CommandSpec(name: "check", synopsis: ["[--config FILE] [--no-secrets] [--fragment] [--event FILE|-] [--self USER] [--expect ROUTES]"],
+                    options: [config, OptionSpec(names: ["--shutdown-timeout"], value: "D", help: "how long a graceful stop may take (default 10s)"),
+                              OptionSpec(names: ["--shard"], value: "i/N", help: "only the tenants of shard i of N (rendezvous hashing on the tenant id); auto/N takes i from the host name's ordinal (or MOJO_SHARD)")] + logOptions),
+        CommandSpec(name: "check", synopsis: ["[--config FILE] [--no-secrets] [--fragment] [--event FILE|-] [--self USER] [--expect ROUTES] [--shard i/N]"],
                     summary: "validate config and rules offline; exit 0 or 1; with --event, show the routes events take",
                     details: "Reports every error as file:line:col. Without --no-secrets it also checks what `run` needs: secrets set, readable and well-formed (webhook keys, tokens), pipe programs executable. --event reads events as JSON lines (what `tail` prints; - is stdin) and shows each route's verdict; the exit status is 0 when every event took a route (or exactly the routes --expect names), else 1. The bridge's own user is the token's `sub` when it can be read, else --self.",
                     options: [config,
@@ -70,7 +71,8 @@ enum Help {
                               OptionSpec(names: ["--fragment"], help: "the file may lack server and tenant blocks (a rule file checked alone)"),
                               OptionSpec(names: ["--event"], value: "FILE", help: "events in the shared vocabulary, one JSON object per line; - reads stdin", isPath: true),
                               OptionSpec(names: ["--self"], value: "USER", help: "the bridge's own user id (default: the token's sub)"),
-                              OptionSpec(names: ["--expect"], value: "ROUTES", help: "comma-separated routes every event must take, in order; none for no route")]),
+                              OptionSpec(names: ["--expect"], value: "ROUTES", help: "comma-separated routes every event must take, in order; none for no route"),
+                              OptionSpec(names: ["--shard"], value: "i/N", help: "list the tenants shard i of N holds")]),
         CommandSpec(name: "test", synopsis: ["[--config FILE] [--self USER] [-v] TESTFILE..."],
                     summary: "unit-test rule files: events with expected routes and sink bodies; exit 1 with a diff",
                     details: "A test file is JSON lines: events in the shared vocabulary (tail's output works as is), each followed by an optional {\"expect\": {\"routes\": [...], \"sinks\": {\"NAME\": BODY}}} line, and the directives {\"config\": \"PATH\"} and {\"self\": \"USER\"}. Runs offline; secrets are not read. Format: Config/GRAMMAR.md, \"Testing rules\".",
@@ -114,6 +116,11 @@ enum Help {
                               OptionSpec(names: ["--all"], help: "retry or drop every dead letter"),
                               OptionSpec(names: ["--json"], help: "list: one JSON object per event")],
                     positionalChoices: ["list", "retry", "drop"]),
+        CommandSpec(name: "health", synopsis: ["[--url http://127.0.0.1:9090/healthz] [--timeout 2s]"],
+                    summary: "probe the admin API: exit 0 on 2xx, else 1 (container HEALTHCHECK, exec probes)",
+                    details: "Plain http:// only, no shell or curl needed in the image. The URL defaults to MOJO_HEALTH_URL, else http://127.0.0.1:9090/healthz.",
+                    options: [OptionSpec(names: ["--url"], value: "URL", help: "what to probe (default MOJO_HEALTH_URL or http://127.0.0.1:9090/healthz)"),
+                              OptionSpec(names: ["--timeout"], value: "D", help: "how long to wait (default 2s)")]),
         CommandSpec(name: "completion", synopsis: ["bash|zsh"],
                     summary: "print a shell completion script",
                     details: "bash: `source <(mojo-bridge completion bash)`; zsh: `mojo-bridge completion zsh > \"${fpath[1]}/_mojo-bridge\"`.",
@@ -132,6 +139,26 @@ enum Help {
     exit codes: 0 ok, 1 refused by server or check/test failed, 64 usage, 65 malformed data,
     66 missing input file, 69 unreachable, 70 internal error, 75 timeout, 76 HTTP/protocol error,
     77 auth refused, 78 bad config, 80 TLS failure; pipe exits with its child's status.
+    """
+
+    /// Every environment variable the daemon reads (the README has the same table).
+    static let environment = """
+    environment (a flag or a config block wins over its variable, except the log ones):
+      MOJO_BRIDGE_CONFIG     config file of run, check, spool (default /etc/mojo-bridge/bridge.conf)
+      MOJO_LOG_LEVEL         debug | info | warn | error when --log-level is absent (beats log { level })
+      MOJO_LOG_FORMAT        logfmt | json when --log-format is absent (beats log { format })
+      MOJO_URL               server URL: CONN without --url; run/check without a server block
+      MOJO_CA_FILE           extra CA bundle for a server taken from MOJO_URL (run/check)
+      MOJO_TENANT            tenant id: CONN without --tenant; run/check without tenant blocks (one)
+      MOJO_TENANTS           tenant ids (comma or space separated): run/check without tenant blocks
+      MOJO_TOKEN_FILE        token file of those tenants; {tenant} is replaced by the id
+      MOJO_TOKEN             the JWT: CONN without --token-file/--token-command; one env tenant
+      MOJO_SHARD             i/N or auto/N (run without --shard; auto: host name ordinal)
+      MOJO_HEALTH_URL        URL probed by `health` without --url
+      HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY (and lower case)   proxies for every transport
+      NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID   systemd Type=notify and its watchdog (run)
+      SSL_CERT_FILE, SSL_CERT_DIR                  OpenSSL's trust store (default the system's)
+      and any NAME a config references as env:NAME
     """
 
     static func command(_ name: String) -> CommandSpec? { commands.first { $0.name == name } }
@@ -161,6 +188,7 @@ enum Help {
         }
         out += ["", "connection options (CONN, for tail, send, pipe):"] + optionLines(connection)
         out += ["", "global options:"] + optionLines(global)
+        out += ["", environment]
         out += ["", "`mojo-bridge COMMAND --help` shows a command's options.", exitCodes, "More: README.md, Config/GRAMMAR.md."]
         return out.joined(separator: "\n")
     }

@@ -12,7 +12,7 @@ import Glibc
 /// `mojo-bridge run`: the daemon. SIGTERM/SIGINT stop it gracefully (a second one at once),
 /// SIGHUP reloads the configuration (a broken one is refused and the old one keeps running).
 final class RunCommand {
-    static let valued: Set<String> = ["--config", "--log-level", "--log-format", "--shutdown-timeout"]
+    static let valued: Set<String> = ["--config", "--log-level", "--log-format", "--shutdown-timeout", "--shard"]
 
     private let runtime: Runtime
     private let path: String
@@ -20,11 +20,15 @@ final class RunCommand {
     private var adminServer: AdminServer?
     private var endpoints: AdminEndpoints?
     private let shutdownMs: Int
+    private let shardFlag: String?
+    private var shard: Shard?
+    private var notify: SystemdNotify?
 
     init(args: ParsedArguments) throws(UsageError) {
         guard args.positional.isEmpty, args.trailing == nil else { throw UsageError(description: "run takes no positional arguments") }
         path = ConfigFile.path(args)
         runtime = try Runtime(args: args)
+        shardFlag = args.last("--shard")
         if let t = args.last("--shutdown-timeout") {
             guard let ms = Duration.milliseconds(parsing: t) else { throw UsageError(description: "--shutdown-timeout: expected a duration like 10s") }
             shutdownMs = ms
@@ -34,13 +38,19 @@ final class RunCommand {
     }
 
     func run() -> ExitCode {
-        guard let config = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
-        let unavailable = SinkKinds.unavailable(in: config)
+        guard let loaded = ConfigFile.load(path, prefix: "mojo-bridge run: ", suffix: " in the configuration; not started") else { return .config }
+        let unavailable = SinkKinds.unavailable(in: loaded)
         guard unavailable.isEmpty else {
             for e in unavailable { printErr(e.description) }
             printErr("mojo-bridge run: \(path): \(unavailable.count) error\(unavailable.count == 1 ? "" : "s") in the configuration; not started")
             return .config
         }
+        switch Deployment.shard(flag: shardFlag, config: loaded) {
+        case .success(let s): shard = s
+        case .failure(let e): printErr("mojo-bridge run: \(e.description); not started"); return .config
+        }
+        let config = Deployment.apply(shard, to: loaded)
+        notify = Deployment.systemdNotify()
         var log = runtime.log
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
         if !runtime.formatFromCommandLine, let format = LogFormat(rawValue: config.log.format.rawValue) { log.format = format }
@@ -51,12 +61,17 @@ final class RunCommand {
         try? bridge.metrics.gauge("mojo_bridge_build_info", help: "Always 1; the version in a label",
                                   labels: [("version", mojoBridgeVersion)]).set(1)
         ProcessMetrics.register(on: bridge.metrics)
+        if let shard { bridge.configFilter = { Deployment.apply(shard, to: $0) } }
         runtime.onStopSignal { [weak self] in self?.shutdown() }
         try? runtime.loop.onSignal(SIGHUP) { [weak self] in
             log.info("SIGHUP received")
             self?.reload(log)
         }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
+        if let shard {
+            log.info("shard", [("shard", shard.description), ("tenants", String(config.tenants.count)),
+                               ("of", String(loaded.tenants.count)), ("spool", config.spool.directory)])
+        }
         do { try bridge.start() } catch {
             printErr("mojo-bridge run: \(error.description); not started")
             return .config
@@ -73,6 +88,10 @@ final class RunCommand {
                 return .config
             }
         }
+        if let notify {
+            Deployment.announceReady(notify, bridge: bridge, loop: runtime.loop, log: log)
+            notify.startWatchdog(on: runtime.loop)
+        }
         return runtime.run()
     }
 
@@ -88,8 +107,13 @@ final class RunCommand {
         case .success(let c):
             errors = SinkKinds.unavailable(in: c).map(\.description)
             if errors.isEmpty {
+                notify?.reloading()
+                if Deployment.shard(flag: shardFlag, config: c).map({ $0 == shard }) != .success(true) {
+                    log.warn("the shard setting changed; it takes effect at the next start", [("shard", shard?.description ?? "none")])
+                }
                 bridge?.reload(c)
                 bridge?.recordReload(success: true)
+                notify?.ready(status: "configuration reloaded")
                 return nil
             }
         }
@@ -100,6 +124,7 @@ final class RunCommand {
     }
 
     private func shutdown() {
+        notify?.stopping()
         guard let bridge else { return runtime.finish(.ok) }
         // Bound the whole shutdown: sinks get the grace period, then the process ends regardless.
         runtime.loop.schedule(afterMilliseconds: shutdownMs + 2000) { [weak self] in

@@ -12,14 +12,17 @@ final class Runtime {
     let reaper: ChildReaper
     let log: Logger
     private(set) var exitCode: ExitCode = .ok
-    /// Whether the level and format were chosen on the command line (they then beat the config).
+    /// Whether the level and format were chosen on the command line or in the environment (they
+    /// then beat the config).
     let levelFromCommandLine: Bool
     let formatFromCommandLine: Bool
     private var curlMulti: CurlMulti?
 
     init(args: ParsedArguments, defaultLevel: LogLevel = .info) throws(UsageError) {
-        levelFromCommandLine = args.last("--log-level") != nil
-        formatFromCommandLine = args.last("--log-format") != nil
+        // The environment (MOJO_LOG_LEVEL, MOJO_LOG_FORMAT) beats the config file too: a
+        // container or unit can turn on debug logs without a new file.
+        levelFromCommandLine = args.last("--log-level") != nil || env("MOJO_LOG_LEVEL") != nil
+        formatFromCommandLine = args.last("--log-format") != nil || env("MOJO_LOG_FORMAT") != nil
         var level = defaultLevel
         if let l = args.last("--log-level") {
             guard let parsed = LogLevel(name: l) else { throw Help.badChoice("--log-level", l, Help.logLevels) }

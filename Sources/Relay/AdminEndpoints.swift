@@ -10,7 +10,8 @@ import Transport
 /// The admin HTTP API of `mojo-bridge run`:
 /// - `GET /healthz`: 200 while the process serves requests;
 /// - `GET /readyz`: 200 when every tenant session is connected and the spool is writable, else 503
-///   with the reasons;
+///   with the reasons; with `admin { readiness = sidecar }` sessions that are down are reported
+///   (`"mojo": "degraded"`) but only an unwritable spool answers 503;
 /// - `GET /metrics`: Prometheus text format;
 /// - `POST /v1/spool/<sink>/retry`: dead letters back in line (bearer token);
 /// - `POST /v1/reload`: reload the configuration file, like SIGHUP (bearer token);
@@ -105,7 +106,8 @@ public final class AdminEndpoints {
             let why = session.lastFailure?.description ?? "connecting"
             reasons.append(.string("tenant \(tenant) not connected: \(why)"))
         }
-        if bridge.tenantSessions.isEmpty { reasons.append("no tenant session") }
+        // A shard may hold no tenant at all (`--shard`): then there is nothing to wait for.
+        if bridge.tenantSessions.isEmpty && !bridge.config.tenants.isEmpty { reasons.append("no tenant session") }
         for problem in bridge.sinkProblems { reasons.append(.string(problem)) }
         if bridge.durable && !SpoolDirectory.isWritable(bridge.config.spool.directory) {
             reasons.append(.string("spool directory \(bridge.config.spool.directory) is not writable"))
@@ -113,6 +115,10 @@ public final class AdminEndpoints {
         for (name, full) in bridge.spoolsFull() { reasons.append(.string("spool full: sink \(name) (\(full))")) }
         if reasons.isEmpty {
             respond(.json(200, ["status": "ready"]))
+        } else if bridge.config.admin?.readiness == .sidecar,
+                  !reasons.contains(where: { $0.stringValue?.hasPrefix("spool") == true }) {
+            // A sidecar stays in its Service while MOJO is away: reported, not failed.
+            respond(.json(200, ["status": "ready", "mojo": "degraded", "reasons": .array(reasons)]))
         } else {
             respond(.json(503, ["status": "not ready", "reasons": .array(reasons)]))
         }

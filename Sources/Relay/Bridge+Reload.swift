@@ -12,10 +12,12 @@ import Transport
 /// to it meanwhile wait in a bounded hand-over buffer (the sink's `queue`; past it the oldest is
 /// dropped and logged at error). The log line lists what changed.
 extension Bridge {
-    /// Applies `new`; returns what changed, one entry each ("sink hooks: retry", ...).
+    /// Applies `new` (through `configFilter`, the shard's tenants and spool); returns what changed,
+    /// one entry each ("sink hooks: retry", ...).
     @discardableResult
-    public func reload(_ new: BridgeConfig) -> [String] {
+    public func reload(_ proposed: BridgeConfig) -> [String] {
         guard !stopping else { return [] }
+        let new = configFilter?(proposed) ?? proposed
         let old = config
         config = new
         var changes: [String] = []

@@ -57,6 +57,9 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Sink replies may trigger at most this many further hops (a bot answering a bot answering a
     /// bot...): events with more are not delivered. Two sinks can never ping-pong forever.
     public var maxHops = 2
+    /// Applied to every configuration `reload` receives before it is used (`run --shard`: only
+    /// the shard's tenants and its own spool), whichever path the reload came by.
+    public var configFilter: ((BridgeConfig) -> BridgeConfig)?
     /// Creates the bridge; `start()` opens the sessions and the sinks.
     public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger,
                 durable: Bool = true, sinkFactory: @escaping SinkFactory) {

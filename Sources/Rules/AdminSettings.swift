@@ -4,6 +4,19 @@ public struct AdminSettings: Sendable, Equatable {
     public var listen: String
     /// `token`: bearer token required by the inbound event endpoint, if any.
     public var token: SecretRef?
+    /// `readiness`: what `/readyz` (and systemd's `READY=1`) waits for.
+    public var readiness: Readiness = .strict
+
+    /// Whether MOJO being unreachable makes the daemon unready.
+    public enum Readiness: String, Sendable, CaseIterable {
+        /// Ready only while every tenant session is connected (and the spool writable): a
+        /// standalone daemon, taken out of rotation when it cannot reach MOJO. The default.
+        case strict
+        /// Ready once started while the spool is writable; sessions that are down are reported in
+        /// the `/readyz` body but do not fail it, so a sidecar does not take its pod out of its
+        /// Service while MOJO is away (events wait in the spool).
+        case sidecar
+    }
 
     /// Settings from their values.
     public init(listen: String, token: SecretRef? = nil) {
@@ -11,7 +24,7 @@ public struct AdminSettings: Sendable, Equatable {
         self.token = token
     }
 
-    static let keys = ["listen", "token"]
+    static let keys = ["listen", "token", "readiness"]
 
     static func read(_ reader: inout BlockReader) -> AdminSettings {
         var listen = reader.string("listen", required: true) ?? ""
@@ -20,7 +33,9 @@ public struct AdminSettings: Sendable, Equatable {
                         hint: "for example \"127.0.0.1:9090\" or \"[::1]:9090\"")
             listen = ""
         }
-        return AdminSettings(listen: listen, token: reader.secret("token", allowCommand: false, required: false))
+        var settings = AdminSettings(listen: listen, token: reader.secret("token", allowCommand: false, required: false))
+        settings.readiness = reader.enumeration("readiness", default: .strict)
+        return settings
     }
 
     /// Splits `host:port` (IPv6 hosts in brackets); `nil` when malformed.

@@ -7,7 +7,7 @@ struct ConfigBuilder {
     let env: ConfigEnvironment
     /// Where a missing `server` or `tenant` is reported: the main file.
     let mainFile: String
-    private(set) var errors: [ConfigError] = []
+    var errors: [ConfigError] = []
 
     init(env: ConfigEnvironment, mainFile: String) {
         self.env = env
@@ -67,14 +67,14 @@ struct ConfigBuilder {
         }
 
         let top = SourceLocation(file: mainFile, line: 1, column: 1)
-        if server == nil, env.allowsFragment {
-            server = ServerSettings(url: "")
+        // Without the block, the environment (MOJO_URL, MOJO_TENANTS, MOJO_TOKEN_FILE) supplies it; a
+        // rule file checked alone (`check --fragment`, `mojo-bridge test`) needs neither.
+        if server == nil, !blocks.contains(where: { $0.kind == "server" }) {
+            server = env.allowsFragment && env.environment("MOJO_URL") == nil ? ServerSettings(url: "") : serverFromEnvironment(at: top)
         }
-        if server == nil {
-            errors.append(ConfigError(top, "no `server` block", hint: "add server { url = \"wss://messaging.mojo-institut.de\" }"))
-        }
-        if tenants.isEmpty, !env.allowsFragment {
-            errors.append(ConfigError(top, "no `tenant` block", hint: "add tenant org_id { token = env:MOJO_TOKEN }"))
+        if tenants.isEmpty, !blocks.contains(where: { $0.kind == "tenant" }),
+           !(env.allowsFragment && env.environment("MOJO_TENANTS") == nil && env.environment("MOJO_TENANT") == nil) {
+            tenants = tenantsFromEnvironment(at: top)
         }
         checkReferences(routeTargets, sinks: sinks, tenants: tenants, blocks: blocks)
         guard errors.isEmpty, let server else { return nil }

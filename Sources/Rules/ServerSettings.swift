@@ -22,6 +22,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var connectTimeout: Duration
     /// `reconnect_max_delay`: upper bound of the reconnection backoff; default 30s.
     public var reconnectMaxDelay: Duration
+    /// `shard`: `"i/N"` or `"auto/N"`: this daemon holds only the tenants of shard i of N
+    /// (``Shard``); `--shard` and `MOJO_SHARD` win. `nil`: every tenant.
+    public var shard: ShardSpec?
     /// Where the block starts.
     public var location: SourceLocation?
 
@@ -37,17 +40,26 @@ public struct ServerSettings: Sendable, Equatable {
         self.location = location
     }
 
-    static let keys = ["url", "transport", "ca_file", "connect_timeout", "reconnect_max_delay"]
+    static let keys = ["url", "transport", "ca_file", "connect_timeout", "reconnect_max_delay", "shard"]
 
     /// Reads a `server` block.
     static func read(_ reader: inout BlockReader) -> ServerSettings {
         let url = reader.url("url", schemes: ["ws", "wss", "http", "https"], required: true) ?? ""
-        return ServerSettings(
+        var shard: ShardSpec?
+        if let text = reader.string("shard"), let value = reader.entry("shard")?.value {
+            switch ShardSpec.parse(text) {
+            case .success(let spec): shard = spec
+            case .failure(let e): reader.fail(value.location, e.description, hint: "for example shard = \"2/4\", or \"auto/4\" in a StatefulSet of 4")
+            }
+        }
+        var settings = ServerSettings(
             url: url,
             transport: reader.enumeration("transport", default: .auto),
             caFile: reader.path("ca_file", mustBeReadable: true),
             connectTimeout: reader.duration("connect_timeout", default: .seconds(10)),
             reconnectMaxDelay: reader.duration("reconnect_max_delay", default: .seconds(30)),
             location: reader.block.location)
+        settings.shard = shard
+        return settings
     }
 }

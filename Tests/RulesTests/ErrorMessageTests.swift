@@ -180,8 +180,8 @@ import Testing
 
     @Test func missingServerAndTenant() {
         #expect(Fixtures.errors("") == [
-            #"/etc/mb/bridge.conf:1:1: error: no `server` block (hint: add server { url = "wss://messaging.mojo-institut.de" })"#,
-            #"/etc/mb/bridge.conf:1:1: error: no `tenant` block (hint: add tenant org_id { token = env:MOJO_TOKEN })"#,
+            #"/etc/mb/bridge.conf:1:1: error: no `server` block and MOJO_URL is not set (hint: add server { url = "wss://messaging.mojo-institut.de" } or export MOJO_URL)"#,
+            #"/etc/mb/bridge.conf:1:1: error: no `tenant` block and neither MOJO_TENANTS nor MOJO_TENANT is set (hint: add tenant org_id { token = file:/run/secrets/mojo-token } or export MOJO_TENANTS=org_a,org_b and MOJO_TOKEN_FILE=/run/secrets/mojo/{tenant})"#,
         ])
     }
 
