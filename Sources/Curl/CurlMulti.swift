@@ -96,19 +96,27 @@ public final class CurlMulti {
     /// through `completion` without touching the network.
     @discardableResult
     public func perform(_ request: HTTPRequest, _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> RequestID {
+        start(url: request.url, invalid: request.validationFailure, completion: completion) { curl, easy, id, completion throws(HTTPError) in
+            try CurlTransfer(curl: curl, easy: easy, id: id, request: request, completion: completion)
+        }
+    }
+
+    /// Starts a transfer that `make` configures on an easy handle (HTTP, or mail in CurlMulti+Mail).
+    func start(url: String, invalid: String?, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void,
+               make: (LibCurl, UnsafeMutableRawPointer, RequestID, @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) -> CurlTransfer) -> RequestID {
         let id = RequestID(rawValue: nextID)
         nextID += 1
         do throws(HTTPError) {
-            if let reason = request.validationFailure {
-                throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: request.url)
+            if let reason = invalid {
+                throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: url)
             }
             let (curl, multi) = try started()
             guard let easy = idleHandles.popLast() ?? curl.easy_init() else {
-                throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: request.url)
+                throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: url)
             }
             let transfer: CurlTransfer
             do {
-                transfer = try CurlTransfer(curl: curl, easy: easy, id: id, request: request, completion: completion)
+                transfer = try make(curl, easy, id, completion)
             } catch {
                 // The handle may hold some of the refused request's options: not reused.
                 curl.easy_cleanup(easy)
@@ -116,13 +124,13 @@ public final class CurlMulti {
             }
             let rc = curl.multi_add_handle(multi, transfer.easy)
             guard rc == CURLM_OK else {
-                throw HTTPError(code: Int32(rc.rawValue), message: curl.message(rc), url: request.url)
+                throw HTTPError(code: Int32(rc.rawValue), message: curl.message(rc), url: url)
             }
             transfers[transfer.easy] = transfer
             transfersByID[id] = transfer
         } catch {
             var error = error
-            if error.url.isEmpty { error.url = request.url }  // loading libcurl knows no URL
+            if error.url.isEmpty { error.url = url }  // loading libcurl knows no URL
             rejected[id] = loop.schedule(afterMilliseconds: 0) { [unowned self] in
                 rejected[id] = nil
                 completion(.failure(error))
