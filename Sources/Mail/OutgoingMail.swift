@@ -62,7 +62,7 @@ public struct OutgoingMail: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count * 2 + (html?.utf8.count ?? 0) * 2 + 1024)
         func line(_ s: String) { out.append(contentsOf: s.utf8); out.append(contentsOf: [13, 10]) }
-        for (name, value) in head { line("\(name): \(value)") }
+        for (name, value) in head { line(Self.folded(name, value)) }
         let textPart: [(String, String)] = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Transfer-Encoding", "quoted-printable")]
         if let html {
             // "=_" never occurs in quoted-printable output, so the boundary cannot occur in a part.
@@ -85,6 +85,15 @@ public struct OutgoingMail: Sendable {
             out.append(contentsOf: QuotedPrintable.encode(text))
         }
         return out
+    }
+
+    /// `Name: value`, folded before the address (`CRLF SPACE <...>`) when the line would pass 76
+    /// characters; encoded-words and References are folded where they are made.
+    static func folded(_ name: String, _ value: String) -> String {
+        let lineLength = name.utf8.count + 2 + (value.split(separator: "\r\n").first?.utf8.count ?? 0)
+        guard lineLength > 76, let angle = value.lastIndex(of: "<"), angle > value.startIndex,
+              value[value.index(before: angle)] == " ", !value[..<angle].contains("\r\n") else { return "\(name): \(value)" }
+        return "\(name): \(value[..<value.index(before: angle)])\r\n \(value[angle...])"
     }
 
     /// `<left@right>` with printable ASCII and no space, angle bracket or second `@`.

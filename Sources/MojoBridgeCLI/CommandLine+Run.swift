@@ -26,6 +26,9 @@ commands:
   spool  [--config FILE] list [--sink S] [--dead|--pending]
          [--config FILE] retry|drop [--sink S] (ID... | --all) [--pending]
                                                  inspect the durable spool; retry or drop dead letters
+  ingest-mail [--config FILE] [--recipient ADDR] [--timeout 30s]
+                                                 post the email reply on stdin (an MTA pipe transport);
+                                                 exit 0, 65 malformed, 67 unknown address, 75 retry, 77 refused
 
 connection options (CONN):
   --url URL              MOJO server, ws:// wss:// http:// https:// (or MOJO_URL)
@@ -61,7 +64,7 @@ extension CommandLine {
         }
         // `mojo-bridge tail --help`: help for a command is the usage (not an unknown option);
         // what follows `--` belongs to a pipe's child.
-        if ["run", "check", "tail", "send", "pipe", "spool"].contains(first),
+        if ["run", "check", "tail", "send", "pipe", "spool", "ingest-mail"].contains(first),
            args.dropFirst().prefix(while: { $0 != "--" }).contains(where: { $0 == "-h" || $0 == "--help" }) {
             print(usageText)
             return .ok
@@ -114,6 +117,14 @@ extension CommandLine {
                 return try PipeCommand(args: parsed).run()
             } catch {
                 printErr("mojo-bridge pipe: \(error.description)")
+                return .usage
+            }
+        case "ingest-mail":
+            do throws(UsageError) {
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: IngestMailCommand.valued, switches: [])
+                return try IngestMailCommand(args: parsed).run()
+            } catch {
+                printErr("mojo-bridge ingest-mail: \(error.description)")
                 return .usage
             }
         case "spool":

@@ -102,8 +102,8 @@ enum SinkFactories {
             case .webhook(let webhook):
                 do throws(HTTPError) { try curl.prepare() } catch { throw SinkSetupError(sink: settings.name, reason: error.message) }
                 return try WebhookSink(settings: settings, webhook: webhook, curl: curl, logger: logger, host: host)
-            case .email:
-                return nil
+            case .email(let email):
+                return try EmailSinkFactory.make(settings: settings, email: email, config: config, curl: curl, loop: loop, logger: logger, host: host)
             }
         }
     }

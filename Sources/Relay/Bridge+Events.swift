@@ -113,7 +113,7 @@ extension Bridge {
             route.sinks.compactMap { name -> RouteTarget? in
                 guard let runner = sinks[name], let settings = config.sink(named: name) else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
-                                   renders: route.template != nil || settings.templateEscaping != .json,
+                                   renders: !settings.receivesEnvelope && (route.template != nil || settings.templateEscaping != .json),
                                    routed: routedCounter(sink: name, route: route.name))
             }
         }
