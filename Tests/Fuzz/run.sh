@@ -3,7 +3,7 @@
 #
 # Usage: Tests/Fuzz/run.sh [runs] [target...]   Run from anywhere.
 #   runs     libFuzzer -runs per target (default 1000000)
-#   target   websocket, engineio, socketio (default: all three, in that order)
+#   target   websocket, engineio, socketio, mail (default: all four, in that order)
 #
 # Prints one line per target, "fuzz <name>: <N> runs, <result>", and exits non-zero if any target
 # crashed (or failed to build). Binaries, corpora, logs (<name>.log) and crash files
@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 RUNS="${1:-1000000}"
 [ $# -gt 0 ] && shift
-TARGETS="${*:-websocket engineio socketio}"
+TARGETS="${*:-websocket engineio socketio mail}"
 OUT=.build-fuzz
 SWIFTC_FUZZ="swiftc -sanitize=fuzzer,address -parse-as-library -O"
 # Let libFuzzer handle traps (and write the crash file) instead of Swift's slow backtracer.
@@ -41,8 +41,11 @@ build() {
         build_json
         $SWIFTC_FUZZ -module-name SocketIOFuzz -use-ld=lld -I "$OUT/json" -L "$OUT/json" -lJSON -lm \
             Sources/SocketIO/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/SocketIOFuzz/main.swift -o "$OUT/socketio-fuzz" ;;
+    mail)
+        $SWIFTC_FUZZ -module-name MailFuzz -use-ld=lld \
+            Sources/Mail/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/MailFuzz/main.swift -o "$OUT/mail-fuzz" ;;
     *)
-        echo "run.sh: unknown target '$1' (websocket, engineio, socketio)" >&2
+        echo "run.sh: unknown target '$1' (websocket, engineio, socketio, mail)" >&2
         return 1 ;;
     esac
 }
@@ -86,6 +89,11 @@ seed_corpus() {
         seed "$dir" connect-error '4{"message":"nope","data":{"x":1}}'
         seed "$dir" session '0{"sid":"s","pid":"p"}\0362["message:new",{"a":1},"off1"]\03630["ok"]\03651-["ev",{"_placeholder":true,"num":0}]\036bAQID\0361'
         seed "$dir" json '{"a":[1,-2.5e-3,"\\u00e9\\n\\ud83d\\ude00",true,false,null],"b":{}}' ;;
+    mail)
+        # The reply corpus of the unit tests, plus a few edge shapes.
+        cp Tests/MailTests/Fixtures/*.eml "$dir/"
+        seed "$dir" nested 'From: a@b\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: multipart/alternative; boundary=y\n\n--y\nContent-Type: text/html; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n\n<p>a=92b</p><blockquote>q</blockquote>\n--y--\n--x\nContent-Disposition: attachment; filename*=utf-8%%27%%27a%%C3%%A9.txt\n\nx\n--x--\n'
+        seed "$dir" words 'Subject: =?utf-8?q?a=C3=A9_b?= =?iso-8859-1?b?6Q==?=\nFrom: "x, y" <a@b>\n\nOn Mon, Bob wrote:\n> q\n-- \nsig\n' ;;
     esac
 }
 
