@@ -23,6 +23,8 @@ final class EmailIMAPPoller {
     private let curl: CurlMulti
     private let log: Logger
     private let onMail: ([UInt8]) -> Void
+    /// A mail that could not be taken (over the size limit): the reason.
+    var onRefused: ((String) -> Void)?
     private let server: String
     private let folder: String
     private var cursor: (validity: UInt64, lastUID: UInt64)?
@@ -157,7 +159,7 @@ final class EmailIMAPPoller {
             if r.succeeded {
                 self.onMail(r.body)
             } else if r.curlCode == 63 || r.error.contains("larger than maxResponseBytes") {
-                self.log.warn("reply mail refused", [("refusal", "malformed"), ("reason", "over max_size (\(self.base.maxResponseBytes) bytes)"), ("uid", String(uid))])
+                self.onRefused?("IMAP UID \(uid) is over max_size (\(self.base.maxResponseBytes) bytes)")
             } else {
                 return self.failed("FETCH", r)
             }

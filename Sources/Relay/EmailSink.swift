@@ -70,6 +70,7 @@ public final class EmailSink: Sink {
             base.maxResponseBytes = email.maxSize
             poller = EmailIMAPPoller(base: base, intervalMs: WebhookSink.ms(email.pollInterval), processedFolder: email.processedFolder,
                                      files: files, loop: loop, curl: curl, log: log) { [weak self] bytes in self?.received(bytes) }
+            poller?.onRefused = { [weak self] reason in self?.handle(.malformed(reason)) }
             poller?.start()
         }
     }
@@ -108,6 +109,8 @@ public final class EmailSink: Sink {
             guard let self else { return }
             self.inFlight = nil
             guard !self.stopped else { return }
+            (self.host as? Bridge)?.count("mojo_bridge_email_smtp_total", "SMTP submissions by result (the reply code, or curl_N)",
+                                          [("sink", self.name), ("result", result.succeeded ? "ok" : result.replyCode >= 400 ? String(result.replyCode) : "curl_\(result.curlCode)")])
             if result.succeeded {
                 self.remember(key)
                 self.log.debug("mail accepted", [("id", delivery.eventId), ("to", recipient), ("reply", result.serverReply)])
@@ -193,12 +196,19 @@ public final class EmailSink: Sink {
         handle(verdict)
     }
 
-    /// Applies a verdict: posts the reply (message:send, then messages:read) or logs why not.
+    /// Applies a verdict: posts the reply (message:send, then messages:read) or logs why not;
+    /// counted in `mojo_bridge_email_replies_total{sink,outcome}`.
     func handle(_ verdict: EmailInbound.Verdict) {
+        var outcome = verdict.label
+        defer {
+            (host as? Bridge)?.count("mojo_bridge_email_replies_total", "Reply mails by outcome (posted, or why not)",
+                                     [("sink", name), ("outcome", outcome)])
+        }
         switch verdict {
         case .post(let reply):
             if let id = reply.messageId, seen.contains(id) {
                 log.info("reply mail already posted; ignored", [("message_id", id)])
+                outcome = "duplicate"
                 return
             }
             let context = ReplyContext(tenant: reply.tenant, conversationId: reply.conversation, hops: 0)

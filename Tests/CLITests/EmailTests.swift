@@ -101,7 +101,7 @@ import TestSupport
     @Test func aMessageIsMailedAndTheReplyComesBackTrimmedThroughIMAP() throws {
         let peers = try Peers()
         let c = try world.newConversation()
-        let d = try Daemon(rules: rules(peers, conversation: c, extra: "html = true"), environment: Self.env)
+        let d = try Daemon(rules: rules(peers, conversation: c, extra: "html = true  max_size = 64KiB"), environment: Self.env)
         let posted = try world.post("Can you try the new build? Grüße", to: c)
         let mail = try #require(try peers.mails(1).first)
         let headers = try #require(mail["headers"])
@@ -128,6 +128,7 @@ import TestSupport
         try peers.append(Self.reply(to: mail, text: "I am on holiday", extraHeaders: "Auto-Submitted: auto-replied\r\n"))
         try peers.append(Self.reply(to: mail, text: "bounce", extraHeaders: "Return-Path: <>\r\n"))
         try peers.append("From: Alice <\(Self.recipient)>\r\nTo: \(replyTo)\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n")
+        try peers.append(Self.reply(to: mail, text: String(repeating: "too big ", count: 12_000)))
         try peers.append(Self.reply(to: mail, text: "Works for me, thanks!"))
         let sent = try sends(since: since, conversation: c)
         #expect(sent.count == 1)
@@ -135,17 +136,18 @@ import TestSupport
         #expect(sent.first?["data"]?["replyToId"]?.stringValue == messageUUID)
         let read = try world.awaitClientEvents(since: since, name: "messages:read") { $0["data"]?["conversationId"]?.stringValue == c }
         #expect(!read.isEmpty)
-        #expect(d.process.waitForStderr("reply mail refused", occurrences: 3), "\(d.process.stderr)")
+        #expect(d.process.waitForStderr("reply mail refused", occurrences: 4), "\(d.process.stderr)")
+        #expect(d.process.stderr.contains("over max_size"))
         #expect(d.process.stderr.contains("refusal=unknown_address reason=\"reply key does not verify"))
         #expect(d.process.stderr.contains("refusal=refused_sender"))
         #expect(d.process.stderr.contains("refusal=malformed"))
         #expect(d.process.waitForStderr("reply mail ignored", occurrences: 2))
         let flags = try #require(peers.imap?.control.get("/control/list?mailbox=INBOX").arrayValue)
-        #expect(flags.count == 6 && flags.allSatisfy { $0["flags"]?.stringValue?.contains("\\Seen") == true }, "\(flags)")
+        #expect(flags.count == 7 && flags.allSatisfy { $0["flags"]?.stringValue?.contains("\\Seen") == true }, "\(flags)")
         #expect(try sends(since: since, conversation: c, count: 2, timeout: 1).count == 1)
         #expect(d.stop() == 0)
 
-        // A restart neither loses nor repeats: the cursor is past the six mails.
+        // A restart neither loses nor repeats: the cursor is past the seven mails.
         let again = try BridgeProcess(["run", "--config", d.configPath], environment: Self.env)
         try peers.append(Self.reply(to: mail, text: "After the restart."))
         let more = try sends(since: since, conversation: c, count: 2)
