@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "SocketIO", dependencies: ["JSON"]),
         .target(name: "Rules", dependencies: ["JSON"]),
         .target(name: "HTTP"),
+        // Mail: MIME out and in, reply addresses, reply trimming (pure; the MAC is passed in).
+        .target(name: "Mail"),
 
         // The only code that makes syscalls.
         .target(name: "Transport", dependencies: ["COpenSSL", "CSystem"]),
@@ -35,9 +37,9 @@ let package = Package(
         .target(name: "Mojo", dependencies: ["JSON", "WebSocket", "SocketIO", "Transport", "Curl", "Diagnostics"]),
 
         // The router: rules -> sinks and sinks -> MOJO, echo suppression, mirroring; and the sinks.
-        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "Crypto", "Admin", "HTTP", "JSON", "Diagnostics", "CSystem"]),
+        .target(name: "Relay", dependencies: ["Mojo", "Rules", "Transport", "Curl", "Crypto", "Admin", "HTTP", "JSON", "Diagnostics", "CSystem", "Mail"]),
 
-        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Admin", "Curl", "Transport", "JSON", "Diagnostics"]),
+        .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Admin", "Curl", "Transport", "JSON", "Diagnostics", "Mail"]),
 
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin", "HTTP", "Transport", "TestSupport"]),
         .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -107,8 +107,11 @@ public final class CurlMulti {
         nextID += 1
         let target = ProxyTarget(url: request.url)
         let proxy = target.flatMap { HTTPProxy.fromEnvironment(secure: $0.secure, host: $0.host) }
+        let make: TransferMaker = { curl, easy, id, completion throws(HTTPError) in
+            try CurlTransfer(curl: curl, easy: easy, id: id, request: request, proxy: proxy, completion: completion)
+        }
         guard let proxy, let target, case .publicOnly = request.addressPolicy else {
-            start(request, id: id, proxy: proxy, completion)
+            start(id: id, url: request.url, invalid: request.validationFailure, completion: completion, make: make)
             return id
         }
         resolving.insert(id)
@@ -129,26 +132,38 @@ public final class CurlMulti {
                         return
                     }
                 }
-                self.start(request, id: id, proxy: proxy, completion)
+                self.start(id: id, url: request.url, invalid: request.validationFailure, completion: completion, make: make)
             }
         }
         return id
     }
 
-    /// Adds the transfer for `request` to the multi handle (or fails it through `completion`).
-    private func start(_ request: HTTPRequest, id: RequestID, proxy: HTTPProxy?,
-                       _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) {
+    /// Configures a transfer on an easy handle (HTTP here, mail in CurlMulti+Mail).
+    typealias TransferMaker = (LibCurl, UnsafeMutableRawPointer, RequestID, @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) -> CurlTransfer
+
+    /// Starts a transfer that `make` configures on an easy handle (mail in CurlMulti+Mail).
+    func start(url: String, invalid: String?, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void,
+               make: @escaping TransferMaker) -> RequestID {
+        let id = RequestID(rawValue: nextID)
+        nextID += 1
+        start(id: id, url: url, invalid: invalid, completion: completion, make: make)
+        return id
+    }
+
+    /// Adds the transfer `make` builds to the multi handle (or fails it through `completion`).
+    private func start(id: RequestID, url: String, invalid: String?, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void,
+                       make: TransferMaker) {
         do throws(HTTPError) {
-            if let reason = request.validationFailure {
-                throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: request.url)
+            if let reason = invalid {
+                throw HTTPError(code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: reason, url: url)
             }
             let (curl, multi) = try started()
             guard let easy = idleHandles.popLast() ?? curl.easy_init() else {
-                throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: request.url)
+                throw HTTPError(code: Int32(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: url)
             }
             let transfer: CurlTransfer
             do {
-                transfer = try CurlTransfer(curl: curl, easy: easy, id: id, request: request, proxy: proxy, completion: completion)
+                transfer = try make(curl, easy, id, completion)
             } catch {
                 // The handle may hold some of the refused request's options: not reused.
                 curl.easy_cleanup(easy)
@@ -156,13 +171,13 @@ public final class CurlMulti {
             }
             let rc = curl.multi_add_handle(multi, transfer.easy)
             guard rc == CURLM_OK else {
-                throw HTTPError(code: Int32(rc.rawValue), message: curl.message(rc), url: request.url)
+                throw HTTPError(code: Int32(rc.rawValue), message: curl.message(rc), url: url)
             }
             transfers[transfer.easy] = transfer
             transfersByID[id] = transfer
         } catch {
             var error = error
-            if error.url.isEmpty { error.url = request.url }  // loading libcurl knows no URL
+            if error.url.isEmpty { error.url = url }  // loading libcurl knows no URL
             rejected[id] = loop.schedule(afterMilliseconds: 0) { [unowned self] in
                 rejected[id] = nil
                 completion(.failure(error))

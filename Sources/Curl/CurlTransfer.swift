@@ -6,14 +6,14 @@ import Transport
 /// Loop-thread only. libcurl's write and header callbacks find the transfer through the
 /// unretained pointer set as `WRITEDATA`/`HEADERDATA`; `CurlMulti` keeps it alive meanwhile.
 final class CurlTransfer {
-    private let curl: LibCurl
+    let curl: LibCurl
     let id: RequestID
     let easy: UnsafeMutableRawPointer
     let url: String
     let completion: (Result<HTTPResponse, HTTPError>) -> Void
-    private let maxResponseBytes: Int
+    let maxResponseBytes: Int
     private var headerList: UnsafeMutablePointer<curl_slist>?
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    let errorBuffer: UnsafeMutablePointer<CChar>
     private(set) var body: [UInt8] = []
     private(set) var headers: [(String, String)] = []
     private(set) var exceededLimit = false
@@ -22,6 +22,13 @@ final class CurlTransfer {
 
     /// Whether `deinit` cleans the easy handle up (false once `takeHandle()` gave it back).
     private var ownsHandle = true
+
+    // Mail transfers (CurlMulti+Mail.swift): the server's response lines (nil for HTTP), the
+    // SMTP recipients, and the message being uploaded.
+    var serverLines: [String]?
+    var recipientList: UnsafeMutablePointer<curl_slist>?
+    var upload: [UInt8] = []
+    var uploadOffset = 0
 
     /// Configures `easy` (new, or reset by `curl_easy_reset`) for `request`, taking it over;
     /// throws with libcurl's message if an option is refused.
@@ -38,6 +45,19 @@ final class CurlTransfer {
         try configure(request, proxy: proxy)
     }
 
+    /// Takes `easy` over without configuring it: the caller sets the options (mail transfers).
+    init(curl: LibCurl, easy: UnsafeMutableRawPointer, id: RequestID, url: String, maxResponseBytes: Int,
+         completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
+        self.curl = curl
+        self.id = id
+        self.easy = easy
+        self.url = url
+        self.completion = completion
+        self.maxResponseBytes = maxResponseBytes
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
     /// Hands the easy handle back (to be reset and reused); the transfer must not use it again.
     func takeHandle() -> UnsafeMutableRawPointer {
         ownsHandle = false
@@ -47,6 +67,7 @@ final class CurlTransfer {
     deinit {
         if ownsHandle { curl.easy_cleanup(easy) }
         curl.slist_free_all(headerList)
+        curl.slist_free_all(recipientList)
         errorBuffer.deallocate()
     }
 
@@ -136,7 +157,7 @@ final class CurlTransfer {
     }
 
     /// Appends body bytes; returning less than offered makes libcurl abort with CURLE_WRITE_ERROR.
-    private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard body.count + bytes.count <= maxResponseBytes else {
             exceededLimit = true
             return 0
@@ -146,8 +167,14 @@ final class CurlTransfer {
     }
 
     /// Records one header line; a status line starts a new response (1xx, redirects).
-    private func receiveHeader(_ line: UnsafeRawBufferPointer) {
+    func receiveHeader(_ line: UnsafeRawBufferPointer) {
         let text = String(decoding: line, as: UTF8.self)
+        if serverLines != nil {
+            // A mail server's response line, kept as is (the last 100).
+            if serverLines!.count >= 100 { serverLines!.removeFirst() }
+            serverLines!.append(text.trimmingWhitespace())
+            return
+        }
         if text.hasPrefix("HTTP/") {
             headers.removeAll()
             return
@@ -160,6 +187,7 @@ final class CurlTransfer {
 
     /// The outcome once libcurl reports the transfer done with `code`.
     func result(code: CURLcode) -> Result<HTTPResponse, HTTPError> {
+        if serverLines != nil { return mailResult(code: code) }
         if exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(HTTPError(code: Int32(code.rawValue),
                 message: "response larger than maxResponseBytes (\(maxResponseBytes))", url: url))
@@ -182,7 +210,7 @@ final class CurlTransfer {
         return HTTPError(code: Int32(code.rawValue), message: message, url: url)
     }
 
-    private func check(_ code: CURLcode) throws(HTTPError) {
+    func check(_ code: CURLcode) throws(HTTPError) {
         if code != CURLE_OK { throw error(code) }
     }
 }

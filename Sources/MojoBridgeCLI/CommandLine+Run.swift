@@ -81,6 +81,12 @@ extension CommandLine {
                 return HealthCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: HealthCommand.valued, switches: []))
             } catch {
                 printErr("mojo-bridge health: \(error.description)")
+        case "ingest-mail":
+            do throws(UsageError) {
+                let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: IngestMailCommand.valued, switches: [])
+                return try IngestMailCommand(args: parsed).run()
+            } catch {
+                printErr("mojo-bridge ingest-mail: \(error.description)")
                 return .usage
             }
         case "spool":

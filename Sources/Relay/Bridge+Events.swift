@@ -131,7 +131,7 @@ extension Bridge {
                 let runner = sinks[name]
                 guard runner != nil || handover[name] != nil else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
-                                   renders: route.template != nil || settings.templateEscaping != .json,
+                                   renders: !settings.receivesEnvelope && (route.template != nil || settings.templateEscaping != .json),
                                    routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block)
             }
         }

@@ -239,7 +239,7 @@ public struct BridgeStartError: Error, CustomStringConvertible {
 
 extension SessionConfiguration {
     /// A session configuration from the daemon's config. The URL was validated by the loader.
-    init(server: ServerSettings, tenant: TenantSettings, join: [String]) throws(ServerURLError) {
+    public init(server: ServerSettings, tenant: TenantSettings, join: [String]) throws(ServerURLError) {
         let url = try ServerURL(server.url)
         let token: TokenSource
         switch tenant.token {

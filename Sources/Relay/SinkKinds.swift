@@ -39,6 +39,8 @@ public struct SinkContext {
     public let host: SinkHost
     /// Environment variable names no child may inherit (every `env:` secret of the config in force).
     public let hiddenEnvironment: Set<String>
+    /// The configuration in force when the sink starts (routes' templates, tenants, spool).
+    public let config: BridgeConfig
 }
 
 /// The registry of sink kinds.
@@ -47,6 +49,7 @@ public enum SinkKinds {
     public static let all: [SinkKind] = [
         .pipe,
         .webhook,
+        .email,
     ]
 
     /// The kind registered as `name`.
@@ -82,8 +85,9 @@ public enum SinkKinds {
             guard let kind = named(settings.kind.name) else {
                 throw SinkSetupError(sink: settings.name, reason: "no factory registered for kind \(settings.kind.name) in this build")
             }
+            let current = config()
             let context = SinkContext(loop: loop, reaper: reaper, curl: curl, logger: logger, host: host,
-                                      hiddenEnvironment: secretEnvironmentNames(in: config()))
+                                      hiddenEnvironment: secretEnvironmentNames(in: current), config: current)
             return try kind.make(settings, context)
         }
     }

@@ -3,7 +3,7 @@
 #
 # Usage: Tests/Fuzz/run.sh [runs] [target...]   Run from anywhere.
 #   runs     libFuzzer -runs per target (default 1000000)
-#   target   websocket, engineio, socketio, config, regex (default: all five, in that order)
+#   target   websocket, engineio, socketio, config, regex, mail (default: all six, in that order)
 #
 # Prints one line per target, "fuzz <name>: <N> runs, <result>", and exits non-zero if any target
 # crashed (or failed to build). Binaries, corpora, logs (<name>.log) and crash files
@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 RUNS="${1:-1000000}"
 [ $# -gt 0 ] && shift
-TARGETS="${*:-websocket engineio socketio config regex}"
+TARGETS="${*:-websocket engineio socketio config regex mail}"
 OUT=.build-fuzz
 SWIFTC_FUZZ="swiftc -sanitize=fuzzer,address -parse-as-library -O"
 # Let libFuzzer handle traps (and write the crash file) instead of Swift's slow backtracer.
@@ -49,8 +49,11 @@ build() {
         build_json
         $SWIFTC_FUZZ -module-name RegexFuzz -use-ld=lld -I "$OUT/json" -L "$OUT/json" -lJSON -lm \
             Sources/Rules/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/RegexFuzz/main.swift -o "$OUT/regex-fuzz" ;;
+    mail)
+        $SWIFTC_FUZZ -module-name MailFuzz -use-ld=lld \
+            Sources/Mail/*.swift Tests/Fuzz/Common/*.swift Tests/Fuzz/MailFuzz/main.swift -o "$OUT/mail-fuzz" ;;
     *)
-        echo "run.sh: unknown target '$1' (websocket, engineio, socketio, config, regex)" >&2
+        echo "run.sh: unknown target '$1' (websocket, engineio, socketio, config, regex, mail)" >&2
         return 1 ;;
     esac
 }
@@ -105,6 +108,11 @@ seed_corpus() {
         seed "$dir" classes '\n[^\\d\\s,]{2,5}?\\b.*\nab, cd 12'
         seed "$dir" nested 'x\n^(a+)+$ # comment\naaaaaaaaaaaaaaaaaaaaaaaaaaaa!'
         seed "$dir" escapes 's\n\\x41\\u{e9}(?i:caf)(?:e|\\u00e9)\nACafé' ;;
+    mail)
+        # The reply corpus of the unit tests, plus a few edge shapes.
+        cp Tests/MailTests/Fixtures/*.eml "$dir/"
+        seed "$dir" nested 'From: a@b\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: multipart/alternative; boundary=y\n\n--y\nContent-Type: text/html; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n\n<p>a=92b</p><blockquote>q</blockquote>\n--y--\n--x\nContent-Disposition: attachment; filename*=utf-8%%27%%27a%%C3%%A9.txt\n\nx\n--x--\n'
+        seed "$dir" words 'Subject: =?utf-8?q?a=C3=A9_b?= =?iso-8859-1?b?6Q==?=\nFrom: "x, y" <a@b>\n\nOn Mon, Bob wrote:\n> q\n-- \nsig\n' ;;
     esac
 }
 

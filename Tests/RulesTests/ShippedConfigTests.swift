@@ -40,7 +40,7 @@ import Testing
     }
 
     static let env = ConfigEnvironment(readFile: { read($0) }, listDirectory: { list($0) },
-                                       environment: { $0 == "WEBHOOK_SECRET" ? "whsec_demo" : nil })
+                                       environment: { ["WEBHOOK_SECRET", "MOJO_MAIL_PASSWORD", "MOJO_MAIL_REPLY_KEY"].contains($0) ? "whsec_demo" : nil })
 
     @Test func demoConfigLoadsAndRoutes() throws {
         let path = Self.repoPath("Config/bridge.conf")

@@ -1,0 +1,42 @@
+import Testing
+@testable import Rules
+
+@Suite struct EmailSinkSettingsTests {
+    static let env = ConfigEnvironment(readFile: { _ in .success([]) }, listDirectory: { _ in .success([]) },
+                                       environment: { $0 == "KEY" ? "0123456789abcdef0123" : nil })
+
+    func load(_ sink: String) -> Result<BridgeConfig, ConfigErrors> {
+        ConfigLoader.parse(text: """
+            server { url = "ws://127.0.0.1:3020" }
+            tenant t { token = env:KEY }
+            \(sink)
+            route r { to = m }
+            """, file: "/etc/mb/bridge.conf", env: Self.env)
+    }
+
+    @Test func defaultsAndEveryKey() throws {
+        guard case .success(let plain) = load(#"sink m { type = email smtp = "smtp://h" from = "a@b.c" to = "c@d.e" }"#),
+              case .email(let d) = plain.sinks[0].kind else { Issue.record("did not load"); return }
+        #expect(d.starttls && !d.html && d.replyTo == nil && d.maxSize == 10 << 20 && d.timeout == .seconds(60) && d.connectTimeout == .seconds(10))
+        let full = load("""
+            sink m { type = email smtp = "smtps://h:465" from = "Desk <a@b.c>" to = ["c@d.e", "f@g.h"] starttls = false html = true
+                     reply_to = "reply@bridge.example" reply_secret = [env:KEY, env:KEY] imap = "imaps://h/INBOX" processed_folder = "Done"
+                     authserv_id = "mx.example" max_size = 1MiB timeout = 5s connect_timeout = 2s }
+            """)
+        guard case .success(let config) = full, case .email(let e) = config.sinks[0].kind else { Issue.record("\(full)"); return }
+        #expect(!e.starttls && e.html && e.replyTo == "reply@bridge.example" && e.replySecrets.count == 2)
+        #expect(e.processedFolder == "Done" && e.authservId == "mx.example" && e.maxSize == 1 << 20)
+        #expect(e.timeout == .seconds(5) && e.connectTimeout == .seconds(2))
+        #expect(config.sinks[0].receivesEnvelope)
+    }
+
+    @Test func replyToNeedsASecretAndAPlainAddress() {
+        guard case .failure(let errors) = load(#"sink m { type = email smtp = "smtp://h" from = "a@b.c" to = "c@d.e" reply_to = "r+x@b.c" }"#) else {
+            Issue.record("accepted"); return
+        }
+        let text = errors.description
+        #expect(text.contains("/etc/mb/bridge.conf:3:"))
+        #expect(text.contains("`reply_to` must be a plain address"))
+        #expect(text.contains("`reply_to` needs `reply_secret`"))
+    }
+}
