@@ -81,6 +81,8 @@ extension CommandLine {
                 return HealthCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: HealthCommand.valued, switches: []))
             } catch {
                 printErr("mojo-bridge health: \(error.description)")
+                return .usage
+            }
         case "ingest-mail":
             do throws(UsageError) {
                 let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: IngestMailCommand.valued, switches: [])

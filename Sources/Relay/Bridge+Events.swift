@@ -99,7 +99,7 @@ extension Bridge {
                     : envelopeDelivery(event, data: data, route: route.name, hops: hops)
                 if let runner = target.runner { runner.enqueue(delivery) } else { holdForHandover(target.sink, delivery) }
                 target.routed?.increment()
-                if target.blocks { checkFull(target.runner) }
+                if target.blocks, let runner = target.runner { checkFull(runner) }
                 if log.enabled(.debug) {
                     log.debug("delivered", [("tenant", tenant), ("conversation", event.conversationId ?? ""), ("route", route.name),
                                             ("sink", target.sink), ("event", name), ("id", id)])

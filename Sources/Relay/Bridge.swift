@@ -201,7 +201,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
             // attempt are tried now, then follow the schedule in force.
             let now = Timestamp.nowUnixMilliseconds()
             for seq in spool.orderedSeqs {
-                guard let item = spool.item(seq), !item.dead, item.nextAtMs > now else { continue }
+                guard let item = spool.item(seq), item.nextAtMs > now else { continue }
                 try? spool.scheduleRetry(seq, attempts: item.attempts, nextAtMs: now, reason: "retried at once after a reload", nowMs: now)
             }
         }

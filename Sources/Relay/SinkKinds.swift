@@ -56,11 +56,11 @@ public enum SinkKinds {
     public static func named(_ name: String) -> SinkKind? { all.first { $0.name == name } }
 
     /// One error (file:line:col of the sink block) per sink whose kind this build cannot run.
-    public static func unavailable(in config: BridgeConfig) -> [ConfigError] {
+    public static func unavailable(in config: BridgeConfig, registry: [SinkKind] = all) -> [ConfigError] {
         config.sinks.compactMap { s in
-            named(s.kind.name) == nil
+            !registry.contains(where: { $0.name == s.kind.name })
                 ? ConfigError(s.location, "sink `\(s.name)`: no factory registered for kind \(s.kind.name) in this build",
-                              hint: "this build runs " + all.map(\.name).joined(separator: ", "))
+                              hint: "this build runs " + registry.map(\.name).joined(separator: ", "))
                 : nil
         }
     }

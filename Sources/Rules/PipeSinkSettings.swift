@@ -47,7 +47,7 @@ public struct PipeSinkSettings: Sendable, Equatable {
     /// Why `program` cannot be started (nil when it can): a path must name an executable
     /// file; a bare name must be found on `PATH` (or `/usr/local/bin:/usr/bin:/bin`).
     static func unrunnable(_ program: String, env: ConfigEnvironment) -> String? {
-        guard let isExecutable = env.isExecutable else { return nil }
+        guard env.verifiesReferences, let isExecutable = env.isExecutable else { return nil }
         if program.contains("/") {
             return isExecutable(program) ? nil : "command \(program) is not an executable file"
         }

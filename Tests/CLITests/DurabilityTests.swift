@@ -105,7 +105,7 @@ import TestSupport
         #expect(daemon.stop() == 0)
         let before = (try receiver.control.get("/control/deliveries?count=0&wait=0").arrayValue ?? []).count
         let list = try BridgeProcess.run(["spool", "--config", daemon.configPath, "list"])
-        #expect(list.stdout.contains("hooks: 0 pending, 1 dead"), "\(list.stdout)")
+        #expect(list.stderr.contains("hooks: 0 pending, 1 dead"), "\(list.stderr)")
         #expect(list.stdout.contains("attempts=3"), "\(list.stdout)")
         let again = try BridgeProcess(["run", "--config", daemon.configPath, "--log-level", "debug"])
         #expect(again.waitForStderr("msg=connected"))

@@ -196,7 +196,7 @@ import TestSupport
         #expect(mails.count == 1 && mails.first?["text"]?.stringValue?.contains("second") == true)
         #expect(d.stop() == 0)
         let list = try BridgeProcess.run(["spool", "--config", d.configPath, "list", "--dead"], environment: Self.env)
-        #expect(list.stdout.contains("mail: 0 pending, 1 dead"), "\(list.stdout)")
+        #expect(list.stderr.contains("mail: 0 pending, 1 dead"), "\(list.stderr)")
         #expect(list.stdout.contains("550") && list.stdout.contains("relaying denied"), "\(list.stdout)")
     }
 

@@ -31,7 +31,7 @@ import Testing
     @Test func aFragmentNeedsNoServerOrTenant() {
         var env = ConfigEnvironment.inMemory(files: ["/r.rules": "sink b { type = pipe  command = [\"/bin/cat\"] }\nroute r { to = b }\n"])
         guard case .failure(let errors) = ConfigLoader.load(path: "/r.rules", env: env) else { Issue.record("no server must fail"); return }
-        #expect(errors.contains { $0.message == "no `server` block" })
+        #expect(errors.contains { $0.message.hasPrefix("no `server` block") })
         env.allowsFragment = true
         guard case .success(let c) = ConfigLoader.load(path: "/r.rules", env: env) else { Issue.record("fragment must pass"); return }
         #expect(c.routes.map(\.name) == ["r"] && c.tenants.isEmpty)
