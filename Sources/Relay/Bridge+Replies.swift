@@ -92,7 +92,7 @@ extension Bridge {
             }
             if case .send(let c, let content, _, _) = inbound.command, !origins.isPending(commandId: id) {
                 origins.record(tenant: tenant, conversation: c, content: content,
-                               origin: .init(sink: d.route, hops: d.hops, commandId: id), now: loop.now)
+                               origin: .init(sink: d.route, hops: d.hops, commandId: id), now: timers.now)
             }
             session.emit(inbound.command)
             resent += 1

@@ -16,7 +16,11 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         didSet { routeTable = nil }
     }
     let loop: EventLoop
-    let reaper: ChildReaper
+    /// Timers and the clock: the loop in the daemon, a virtual clock in unit tests.
+    let timers: any Scheduler
+    /// Makes each tenant's session (unit tests: sessions on a scripted transport); nil: real ones.
+    let makeSession: SessionMaker?
+    let reaper: ChildReaper?
     let curl: CurlMulti?
     let log: Logger
     let makeSink: SinkFactory
@@ -60,12 +64,19 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Applied to every configuration `reload` receives before it is used (`run --shard`: only
     /// the shard's tenants and its own spool), whichever path the reload came by.
     public var configFilter: ((BridgeConfig) -> BridgeConfig)?
-    /// Creates the bridge; `start()` opens the sessions and the sinks.
-    public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger,
-                durable: Bool = true, sinkFactory: @escaping SinkFactory) {
+    /// Makes the session of one tenant, with the bridge as its delegate.
+    public typealias SessionMaker = (_ configuration: SessionConfiguration, _ bridge: Bridge) -> TenantSession
+
+    /// Creates the bridge; `start()` opens the sessions and the sinks. Unit tests give a
+    /// `scheduler` (a virtual clock) and a `sessionMaker` (sessions on a scripted transport).
+    public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper?, curl: CurlMulti?, logger: Logger,
+                durable: Bool = true, scheduler: (any Scheduler)? = nil, sessionMaker: SessionMaker? = nil,
+                sinkFactory: @escaping SinkFactory) {
         self.config = config
         self.durable = durable
         self.loop = loop
+        self.timers = scheduler ?? loop
+        self.makeSession = sessionMaker
         self.reaper = reaper
         self.curl = curl
         self.log = logger
@@ -120,7 +131,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
 
     /// Every second: spool records of a quiet moment reach the disk on the `spool.fsync` schedule.
     func scheduleSyncTick() {
-        loop.schedule(afterMilliseconds: 1000) { [weak self] in
+        timers.schedule(afterMilliseconds: 1000) { [weak self] in
             guard let self, !self.stopping else { return }
             for runner in self.sinks.values { runner.syncTick() }
             for spool in self.replySpools.values { spool.syncIfDirty(nowMs: Timestamp.nowUnixMilliseconds()) }
@@ -143,7 +154,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// `timeoutMs`: lets `pipe` end only after its child's last words reached MOJO.
     public func whenSettled(timeoutMs: Int, _ done: @escaping () -> Void) {
         settledWaiters.append(done)
-        loop.schedule(afterMilliseconds: timeoutMs) { [weak self] in self?.fireSettled(force: true) }
+        timers.schedule(afterMilliseconds: timeoutMs) { [weak self] in self?.fireSettled(force: true) }
         fireSettled(force: false)
     }
 
@@ -205,7 +216,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                 try? spool.scheduleRetry(seq, attempts: item.attempts, nextAtMs: now, reason: "retried at once after a reload", nowMs: now)
             }
         }
-        let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
+        let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: timers, log: log,
                                 nowMs: { Timestamp.nowUnixMilliseconds() })
         instrument(runner)
         sinks[settings.name] = runner
@@ -221,8 +232,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
             log.error("tenant not started: bad server URL", [("tenant", tenant.id), ("error", error.description)])
             return
         }
-        let session = TenantSession(configuration: configuration, loop: loop, curl: curl,
-                                    reaper: reaper, logger: log, delegate: self)
+        let session = makeSession?(configuration, self)
+            ?? TenantSession(configuration: configuration, loop: loop, curl: curl, reaper: reaper, logger: log, delegate: self)
         sessions[tenant.id] = session
         applyBlocks(to: session)
         session.start()

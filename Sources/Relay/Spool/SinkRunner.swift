@@ -8,7 +8,7 @@ final class SinkRunner {
     let name: String
     let sink: Sink
     let spool: SinkSpool
-    private let loop: EventLoop
+    private let loop: any Scheduler
     private let log: Logger
     private let schedule: [Int]
     private let whenFull: SinkSettings.WhenFull
@@ -51,7 +51,7 @@ final class SinkRunner {
     /// The oldest event dropped to make room (`when_full = drop_oldest`; metrics).
     var onDropped: (() -> Void)?
 
-    init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: EventLoop, log: Logger, nowMs: @escaping () -> Int64) {
+    init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: any Scheduler, log: Logger, nowMs: @escaping () -> Int64) {
         self.name = settings.name
         self.sink = sink
         self.spool = spool
