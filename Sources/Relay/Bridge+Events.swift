@@ -94,9 +94,11 @@ extension Bridge {
                     remembered = true
                 }
                 // A rendered delivery reads `event.data`; an envelope splices `data` unchanged.
-                let delivery = target.renders
+                var delivery = target.renders
                     ? renderedDelivery(withTree(), route: route, settings: target.settings, hops: hops)
                     : envelopeDelivery(event, data: data, route: route.name, hops: hops)
+                // What the kind attaches to each delivery (an email subject), spooled with it.
+                if target.attributes { delivery.attributes = target.settings.kind.settings.attributes(for: withTree()) }
                 if let runner = target.runner { runner.enqueue(delivery) } else { holdForHandover(target.sink, delivery) }
                 target.routed?.increment()
                 if target.blocks, let runner = target.runner { checkFull(runner) }
@@ -122,6 +124,8 @@ extension Bridge {
         let routed: Counter?
         /// `when_full = block`: a full spool pauses the sessions (Bridge+Backpressure.swift).
         let blocks: Bool
+        /// The kind attaches attributes to each delivery (`SinkKindSettings.attributes(for:)`).
+        let attributes: Bool
     }
 
     func buildRouteTable() -> [[RouteTarget]] {
@@ -132,7 +136,8 @@ extension Bridge {
                 guard runner != nil || handover[name] != nil else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
                                    renders: !settings.receivesEnvelope && (route.template != nil || settings.templateEscaping != .json),
-                                   routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block)
+                                   routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block,
+                                   attributes: settings.kind.settings.hasDeliveryAttributes)
             }
         }
         routeTable = table

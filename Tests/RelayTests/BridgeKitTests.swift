@@ -19,6 +19,8 @@ import Transport
     sink audit { type = pipe  command = ["/bin/cat"] }
     sink both { type = pipe  command = ["/bin/cat"] }
     sink mirror { type = pipe  command = ["/bin/cat"] }
+    sink memo { type = pipe  command = ["/bin/cat"] }
+    route memos { tenant = org_b  to = memo  template = "{content}"  continue = true }
     route everywhere { to = both  continue = true }
     route mine { include_self = true  to = mirror  continue = true }
     route help { tenant = org_a  content = /^\\/help/  to = bot }
@@ -36,11 +38,24 @@ import Transport
         subscript(_ name: String) -> RecordingSink { byName[name]! }
     }
 
+    /// A sink kind the configuration language does not know, plugged in with its settings
+    /// alone: it asks for the JSON envelope and stamps each delivery with an attribute.
+    struct MemoSettings: SinkKindSettings, Equatable {
+        static let typeName = "memo"
+        var templateEscaping: TemplateEscaping { .line }
+        var receivesEnvelope: Bool { true }
+        var hasDeliveryAttributes: Bool { true }
+        func attributes(for event: RoutableEvent) -> [(String, String)] {
+            [("conversation", event.conversationId ?? ""), ("length", String(event.content?.count ?? 0))]
+        }
+    }
+
     init() throws {
         mojo = FakeMojo(clock: clock)
         loop = try EventLoop()
-        let config = try ConfigLoader.parse(text: Self.config, file: "bridge.conf",
+        var config = try ConfigLoader.parse(text: Self.config, file: "bridge.conf",
                                             env: .inMemory(files: [:], variables: ["MOJO_TOKEN": "x"])).get()
+        if let memo = config.sinks.firstIndex(where: { $0.name == "memo" }) { config.sinks[memo].kind = .init(MemoSettings()) }
         let table = SinkTable()
         sinks = table
         bridge = Bridge(config: config, loop: loop, reaper: nil, curl: nil, logger: Logger.quiet, durable: false,
@@ -90,6 +105,17 @@ import Transport
         #expect(sinks["bot"].attempts.isEmpty && sinks["both"].attempts.isEmpty)
         // Only a route with `include_self = true` takes them.
         #expect(sinks["mirror"].attempts.count == 1)
+    }
+
+    @Test func aKindsDeliveryAttributesTravelWithEachDelivery() {
+        message("org_b", conversation: "c9", content: "four")
+        let d = sinks["memo"].attempts
+        #expect(d.count == 1)
+        #expect(d.first?.attributes.map { "\($0.0)=\($0.1)" } == ["conversation=c9", "length=4"])
+        // The kind asked for the envelope: the route's template is not applied to it.
+        #expect((try? JSONValue(parsing: d.first?.payload ?? []))?["type"]?.stringValue == "message:new")
+        // Kinds without attributes get none.
+        #expect(sinks["audit"].attempts.first?.attributes.isEmpty == true)
     }
 
     // MARK: Replies
