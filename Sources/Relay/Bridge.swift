@@ -194,11 +194,10 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         }
         let spool: SinkSpool
         if durable {
-            let fsync = config.spool.fsync.components
             do throws(IOError) {
                 spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: spoolLimit(for: settings),
                                       segmentBytes: Self.segmentBytes(maxSize: config.spool.maxSize),
-                                      syncIntervalMs: Int(fsync.seconds) * 1000 + Int(fsync.attoseconds / 1_000_000_000_000_000),
+                                      syncIntervalMs: config.spool.fsync.wholeMilliseconds,
                                       log: log)
             } catch {
                 log.error("cannot open the sink's spool", [("sink", settings.name), ("dir", config.spool.directory), ("error", error.description)])
@@ -266,8 +265,9 @@ extension SessionConfiguration {
         case .auto: transport = .auto
         }
         tls.caFile = server.caFile
-        connectTimeoutMs = Int(server.connectTimeout.components.seconds * 1000 + server.connectTimeout.components.attoseconds / 1_000_000_000_000_000)
-        let cap = Int(server.reconnectMaxDelay.components.seconds * 1000)
+        connectTimeoutMs = server.connectTimeout.wholeMilliseconds
+        // Whole seconds, as before: the cap is documented in seconds.
+        let cap = Int(server.reconnectMaxDelay.components.seconds) * 1000
         backoff = ReconnectBackoff(base: 1000, max: max(1000, cap), randomization: 0.5)
         authBackoff = ReconnectBackoff(base: 5000, max: max(5000, cap * 2), randomization: 0.5)
         conversations = join

@@ -43,9 +43,7 @@ public final class PipeSink: Sink {
         var env = ChildEnvironment.base(hiding: hiddenEnvironment)
         env.append("MOJO_BRIDGE_SINK=\(settings.name)")
         env.append(contentsOf: pipe.environment)
-        let idle = pipe.idleTimeout.components
-        idleTimeoutMs = Int(idle.seconds) * 1000 + Int(idle.attoseconds / 1_000_000_000_000_000)
-        let grace = pipe.stopGrace.components
+        idleTimeoutMs = pipe.idleTimeout.wholeMilliseconds
         // A relative program path (`./x.sh` beside a config named by a bare file name) is made
         // absolute now, so a `dir` for the child cannot change what it names.
         var argv = pipe.command
@@ -55,17 +53,13 @@ public final class PipeSink: Sink {
         }
         options = PipeChild.Options(sink: settings.name, argv: argv, environment: env, directory: pipe.directory,
                                     queueLimit: settings.queue,
-                                    stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
+                                    stopGraceMs: pipe.stopGrace.wholeMilliseconds)
         options.largePipe = pipe.per == .route
-        options.stallMs = Self.ms(pipe.stallTimeout)
+        options.stallMs = pipe.stallTimeout.wholeMilliseconds
         options.onRestart = { [weak self] _ in
             self?.restarts += 1
             self?.onChildRestart?()
         }
-    }
-
-    static func ms(_ d: Duration) -> Int {
-        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// Child restarts so far (crashes, failed starts, stalls).

@@ -62,7 +62,7 @@ public final class WebhookSink: Sink {
         }
         for (n, v) in settings.headers { headers.append((n, v)) }
         var request = HTTPRequest(method: "POST", url: settings.url, headers: headers, body: delivery.payload,
-                                  connectTimeoutMs: Self.ms(settings.connectTimeout), timeoutMs: Self.ms(settings.timeout),
+                                  connectTimeoutMs: settings.connectTimeout.wholeMilliseconds, timeoutMs: settings.timeout.wholeMilliseconds,
                                   caFile: settings.caFile, followRedirects: false, maxResponseBytes: 1 << 20)
         request.addressPolicy = settings.allowPrivate ? .any : .publicOnly
         var id: RequestID?
@@ -144,9 +144,8 @@ public final class WebhookSink: Sink {
         return nil
     }
 
-    static func ms(_ d: Duration) -> Int {
-        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
-    }
+    /// `Duration.wholeMilliseconds` (kept for the email sink's callers).
+    static func ms(_ d: Duration) -> Int { d.wholeMilliseconds }
 
     public func stop(graceMs: Int, _ done: @escaping () -> Void) {
         stopped = true

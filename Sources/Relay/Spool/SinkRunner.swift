@@ -57,7 +57,7 @@ final class SinkRunner {
         self.spool = spool
         self.loop = loop
         self.log = log.with("sink", settings.name)
-        self.schedule = settings.retry.map { Int($0.components.seconds) * 1000 + Int($0.components.attoseconds / 1_000_000_000_000_000) }
+        self.schedule = settings.retry.map(\.wholeMilliseconds)
         self.whenFull = settings.whenFull
         self.nowMs = nowMs
         var touched: [Int] = []
