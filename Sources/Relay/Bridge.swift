@@ -10,6 +10,13 @@ import Glibc
 
 /// The daemon's core: one `TenantSession` per configured tenant, the sinks, and the routes
 /// between them in both directions. Runs on one event loop.
+///
+/// One home per concern: this file starts and stops the whole and the sinks;
+/// `Bridge+Sessions.swift` the tenant sessions and their connection reports;
+/// `Bridge+Routing.swift` events from MOJO to sinks; `Bridge+Commands.swift` the reply pipeline
+/// (correlation, tenant choice, authorisation by routes) and `Bridge+Replies.swift` its durable
+/// side (reply spool, resend after reconnects, the server's answers); `Bridge+Reload.swift`
+/// reload; `Bridge+Backpressure.swift` full spools pausing the sessions; `Bridge+Metrics.swift`.
 public final class Bridge: TenantSessionDelegate, SinkHost {
     /// The configuration in force.
     public internal(set) var config: BridgeConfig {
@@ -222,22 +229,6 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         watchSpool(runner, blocks: settings.whenFull == .block)
         return nil
     }
-
-    func startSession(_ tenant: TenantSettings) {
-        let configuration: SessionConfiguration
-        do {
-            configuration = try SessionConfiguration(server: config.server, tenant: tenant, join: config.conversationsToJoin(tenant: tenant.id))
-        } catch {
-            log.error("tenant not started: bad server URL", [("tenant", tenant.id), ("error", error.description)])
-            return
-        }
-        let session = makeSession?(configuration, self)
-            ?? TenantSession(configuration: configuration, loop: loop, curl: curl, reaper: reaper, logger: log, delegate: self)
-        sessions[tenant.id] = session
-        applyBlocks(to: session)
-        session.start()
-        resendSpooledReplies(tenant: tenant.id, session: session)
-    }
 }
 
 /// A sink whose spool could not be opened: the daemon does not start without its durable queues.
@@ -247,29 +238,3 @@ public struct BridgeStartError: Error, CustomStringConvertible {
     public var description: String { sink == "*" ? reason : "sink \(sink): \(reason)" }
 }
 
-extension SessionConfiguration {
-    /// A session configuration from the daemon's config. The URL was validated by the loader.
-    public init(server: ServerSettings, tenant: TenantSettings, join: [String]) throws(ServerURLError) {
-        let url = try ServerURL(server.url)
-        let token: TokenSource
-        switch tenant.token {
-        case .env(let name): token = .environment(name)
-        case .file(let path): token = .file(path)
-        case .command(let argv): token = .command(argv)
-        }
-        self.init(url: url, tenant: tenant.id, token: token)
-        switch server.transport {
-        case .websocket: transport = .websocket
-        case .polling: transport = .polling
-        case .upgrade: transport = .upgrade
-        case .auto: transport = .auto
-        }
-        tls.caFile = server.caFile
-        connectTimeoutMs = server.connectTimeout.wholeMilliseconds
-        // Whole seconds, as before: the cap is documented in seconds.
-        let cap = Int(server.reconnectMaxDelay.components.seconds) * 1000
-        backoff = ReconnectBackoff(base: 1000, max: max(1000, cap), randomization: 0.5)
-        authBackoff = ReconnectBackoff(base: 5000, max: max(5000, cap * 2), randomization: 0.5)
-        conversations = join
-    }
-}
