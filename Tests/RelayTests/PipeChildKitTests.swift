@@ -127,6 +127,8 @@ import Glibc
         let c = host.commands[0]
         #expect(c.command.command.conversationId == "A")
         #expect(c.context.tenant == "org_a" && c.context.answering == "a1" && !c.context.certain)
+        // What was only written (the burst of B) makes it neither ambiguous nor B's.
+        #expect(c.context.ambiguity == nil)
     }
 
     @Test func aReplyAfterReadingSeveralConversationsIsAmbiguous() {
