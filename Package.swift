@@ -42,6 +42,8 @@ let package = Package(
         .executableTarget(name: "MojoBridgeCLI", dependencies: ["Relay", "Rules", "Mojo", "Admin", "Curl", "Transport", "JSON", "Diagnostics", "Mail"]),
 
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
+        // The deterministic test kit: a virtual clock, scripted pipe children, a scripted MOJO server.
+        .target(name: "TestKit", dependencies: ["Transport", "SocketIO", "JSON", "Mojo", "Relay", "Diagnostics"], path: "Tests/TestKit"),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "TestSupport"]),
@@ -50,11 +52,11 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MojoBridgeCLI", "TestSupport", "JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "JSON"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Rules", "Mojo", "TestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Rules", "Mojo", "TestSupport", "TestKit"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin", "HTTP", "Transport", "TestSupport"]),
-        .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport"]),
+        .testTarget(name: "MojoTests", dependencies: ["Mojo", "TestSupport", "TestKit"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,8 +1,9 @@
 import SocketIO
 
 /// One Engine.IO transport (WebSocket or HTTP long-polling) as the connection driver sees it:
-/// Engine.IO packets in and out, and one report of how it ended.
-protocol EngineTransport: AnyObject {
+/// Engine.IO packets in and out, and one report of how it ended. Public as a seam: unit tests
+/// drive a `TenantSession` through a scripted transport, without sockets.
+public protocol EngineTransport: AnyObject {
     /// `websocket` or `polling`.
     var name: String { get }
     /// Queues one packet for the server.
@@ -18,11 +19,11 @@ protocol EngineTransport: AnyObject {
 
 extension EngineTransport {
     /// By default a transport keeps reading (a transport that cannot pause).
-    func setReadingPaused(_ paused: Bool) {}
+    public func setReadingPaused(_ paused: Bool) {}
 }
 
 /// What an `EngineTransport` reports, on the event loop.
-protocol EngineTransportDelegate: AnyObject {
+public protocol EngineTransportDelegate: AnyObject {
     /// The transport is ready to carry packets (WebSocket upgraded, or polling session open).
     func transportDidOpen(_ transport: EngineTransport)
     /// One Engine.IO packet arrived.

@@ -17,7 +17,7 @@ extension TenantSession {
     var disconnectFollowsPause: Bool {
         if isReadingPaused { return true }
         guard let until = blamePauseUntil else { return false }
-        return loop.now.nanoseconds < until.nanoseconds
+        return timers.now.nanoseconds < until.nanoseconds
     }
 
     /// Stops reading events from the server because of `reason` (several reasons may hold at
@@ -27,8 +27,8 @@ extension TenantSession {
         pauseReasons.insert(reason)
         guard !was else { return }
         readPauses += 1
-        pausedAt = loop.now
-        if let t = livenessTimer { loop.cancel(t); livenessTimer = nil }
+        pausedAt = timers.now
+        if let t = livenessTimer { timers.cancel(t); livenessTimer = nil }
         transport?.setReadingPaused(true)
         log.debug("reading paused: the consumer is slower than the server", [("reason", reason)])
     }
@@ -40,8 +40,8 @@ extension TenantSession {
         // A pause longer than the server's ping timeout may have cost the session: a disconnect
         // noticed within one ping window from now is blamed on it.
         if let window = engine?.handshake.map({ $0.pingInterval + $0.pingTimeout }), let since = pausedAt,
-           Int((loop.now.nanoseconds &- since.nanoseconds) / 1_000_000) >= (engine?.handshake?.pingTimeout ?? 0) {
-            blamePauseUntil = Deadline(nanoseconds: loop.now.nanoseconds &+ UInt64(window) * 1_000_000)
+           Int((timers.now.nanoseconds &- since.nanoseconds) / 1_000_000) >= (engine?.handshake?.pingTimeout ?? 0) {
+            blamePauseUntil = Deadline(nanoseconds: timers.now.nanoseconds &+ UInt64(window) * 1_000_000)
         }
         pausedAt = nil
         if var e = engine {

@@ -3,11 +3,11 @@ import SocketIO
 import Transport
 
 extension TenantSession: EngineTransportDelegate {
-    func transportDidOpen(_ t: EngineTransport) {
+    public func transportDidOpen(_ t: EngineTransport) {
         if t === probe, let action = engine?.startUpgrade() { return upgrade(action) }
     }
 
-    func transport(_ t: EngineTransport, didReceive packet: EnginePacket) {
+    public func transport(_ t: EngineTransport, didReceive packet: EnginePacket) {
         if t === probe {
             guard let action = engine?.receivedOnProbe(packet, now: now) else { return }
             return upgrade(action)
@@ -42,7 +42,7 @@ extension TenantSession: EngineTransportDelegate {
         }
     }
 
-    func transport(_ t: EngineTransport, didClose failure: ConnectionFailure?) {
+    public func transport(_ t: EngineTransport, didClose failure: ConnectionFailure?) {
         if t === probe {
             probe = nil
             engine?.probeFailed()
@@ -122,8 +122,8 @@ extension TenantSession: EngineTransportDelegate {
                     failed(.closedByServer(peer: configuration.url.hostHeader, detail: "io server disconnect"))
                 }
             case .armTimer(let timer, let deadline):
-                if let old = sioTimers[timer] { loop.cancel(old) }
-                sioTimers[timer] = loop.schedule(at: Deadline(nanoseconds: deadline.nanoseconds)) { [weak self] in
+                if let old = sioTimers[timer] { timers.cancel(old) }
+                sioTimers[timer] = timers.schedule(at: Deadline(nanoseconds: deadline.nanoseconds)) { [weak self] in
                     guard let self else { return }
                     self.sioTimers[timer] = nil
                     self.perform(self.sio.timerFired(timer, now: self.now))
@@ -160,10 +160,10 @@ extension TenantSession: EngineTransportDelegate {
     // MARK: Liveness
 
     func armLiveness() {
-        if let t = livenessTimer { loop.cancel(t); livenessTimer = nil }
+        if let t = livenessTimer { timers.cancel(t); livenessTimer = nil }
         // While reading is paused, silence is expected; the resume re-arms (TenantSession+Backpressure).
         guard !isReadingPaused, let deadline = engine?.deadline else { return }
-        livenessTimer = loop.schedule(at: Deadline(nanoseconds: deadline.nanoseconds)) { [weak self] in
+        livenessTimer = timers.schedule(at: Deadline(nanoseconds: deadline.nanoseconds)) { [weak self] in
             guard let self else { return }
             self.livenessTimer = nil
             guard var e = self.engine else { return }

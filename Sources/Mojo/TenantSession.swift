@@ -44,6 +44,10 @@ public final class TenantSession {
 
     weak var delegate: TenantSessionDelegate?
     let loop: EventLoop
+    /// The loop in the daemon; a virtual clock in unit tests.
+    let timers: any Scheduler
+    /// Makes each attempt's transport instead of a WebSocket or polling channel (unit tests).
+    let makeTransport: TransportMaker?
     let curl: CurlMulti?
     let log: Logger
     let tokens: TokenProvider
@@ -74,10 +78,25 @@ public final class TenantSession {
     public internal(set) var droppedWhilePaused = 0
 
     /// Creates a session; `start()` connects. `curl` is needed for polling (modes `.polling`/`.auto`).
-    public init(configuration: SessionConfiguration, loop: EventLoop, curl: CurlMulti?, reaper: ChildReaper?,
-                logger: Logger, delegate: TenantSessionDelegate?) {
+    public convenience init(configuration: SessionConfiguration, loop: EventLoop, curl: CurlMulti?, reaper: ChildReaper?,
+                            logger: Logger, delegate: TenantSessionDelegate?) {
+        self.init(configuration: configuration, loop: loop, scheduler: loop, transports: nil, curl: curl, reaper: reaper,
+                  logger: logger, delegate: delegate)
+    }
+
+    /// Makes the Engine.IO transport of one attempt for `session` (which is its delegate);
+    /// `polling` when the attempt is to use long-polling.
+    public typealias TransportMaker = (_ session: TenantSession, _ polling: Bool) -> EngineTransport
+
+    /// Creates a session whose timers run on `scheduler` and whose transports `transports`
+    /// makes (nil: WebSocket and polling channels on `loop`). Unit tests pass a virtual clock and
+    /// a scripted transport; `loop` then only serves token commands.
+    public init(configuration: SessionConfiguration, loop: EventLoop, scheduler: any Scheduler, transports: TransportMaker?,
+                curl: CurlMulti?, reaper: ChildReaper?, logger: Logger, delegate: TenantSessionDelegate?) {
         self.configuration = configuration
         self.loop = loop
+        self.timers = scheduler
+        self.makeTransport = transports
         self.curl = curl
         self.delegate = delegate
         self.log = configuration.tenant.map { logger.with("tenant", $0) } ?? logger
@@ -102,7 +121,7 @@ public final class TenantSession {
     public func stop() {
         guard !stopped else { return }
         stopped = true
-        if let t = reconnectTimer { loop.cancel(t); reconnectTimer = nil }
+        if let t = reconnectTimer { timers.cancel(t); reconnectTimer = nil }
         perform(sio.disconnect())
         if let t = transport {
             transport = nil
@@ -139,7 +158,7 @@ public final class TenantSession {
     /// Emits dropped because the buffer was full (drop-oldest policy).
     public var droppedEmits: Int { sio.droppedEmits }
 
-    var now: MonotonicInstant { MonotonicInstant(nanoseconds: loop.now.nanoseconds) }
+    var now: MonotonicInstant { MonotonicInstant(nanoseconds: timers.now.nanoseconds) }
 
     // MARK: Attempts
 
@@ -166,7 +185,10 @@ public final class TenantSession {
         currentToken = token
         let polling = configuration.transport == .polling || configuration.transport == .upgrade || usePollingThisAttempt
         do throws(ConnectionFailure) {
-            if polling {
+            if let makeTransport {
+                engine = EngineIOClientState(transport: polling ? .polling : .websocket, now: now)
+                transport = makeTransport(self, polling)
+            } else if polling {
                 guard let curl else { return failed(.transport(TransportError(kind: .io, peer: configuration.url.hostHeader, message: "polling needs libcurl, which this session was not given"))) }
                 engine = EngineIOClientState(transport: .polling, now: now)
                 transport = PollingChannel(url: configuration.url, tls: tlsIfSecure, requestTimeoutMs: configuration.connectTimeoutMs,
@@ -213,12 +235,12 @@ public final class TenantSession {
                         + (failure.hint.map { [("hint", $0)] } ?? []))
         }
         delegate?.session(self, didDisconnect: failure, reconnectInMs: delay)
-        reconnectTimer = loop.schedule(afterMilliseconds: delay) { [weak self] in self?.attempt() }
+        reconnectTimer = timers.schedule(afterMilliseconds: delay) { [weak self] in self?.attempt() }
     }
 
     func teardownTransport() {
-        if let t = livenessTimer { loop.cancel(t); livenessTimer = nil }
-        for (_, t) in sioTimers { loop.cancel(t) }
+        if let t = livenessTimer { timers.cancel(t); livenessTimer = nil }
+        for (_, t) in sioTimers { timers.cancel(t) }
         sioTimers.removeAll()
         transport?.abort()
         transport = nil

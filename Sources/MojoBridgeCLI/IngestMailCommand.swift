@@ -49,7 +49,7 @@ final class IngestMailCommand: TenantSessionDelegate {
         guard let config = ConfigFile.load(path, prefix: "mojo-bridge ingest-mail: ", suffix: " in the configuration") else { return .timeout }
         var sinks: [(SinkSettings, EmailInbound)] = []
         for s in config.sinks {
-            guard case .email(let email) = s.kind, email.replyTo != nil else { continue }
+            guard let email = s.kind.settings(as: EmailSinkSettings.self), email.replyTo != nil else { continue }
             do throws(SinkSetupError) {
                 let setup = try EmailReplySetup(settings: s, email: email, tenants: config.tenants.map(\.id))
                 sinks.append((s, EmailInbound(setup: setup, policy: InboundPolicy(authservId: email.authservId), maxSize: email.maxSize)))

@@ -102,7 +102,7 @@ final class PipeCommand {
         let loop = runtime.loop, reaper = runtime.reaper, log = runtime.log
         var pipe: PipeSink?
         let bridge = Bridge(config: config, loop: loop, reaper: reaper, curl: runtime.curl(), logger: log, durable: false) { [weak self] settings, host throws(SinkSetupError) in
-            guard case .pipe(let p) = settings.kind else { return nil }
+            guard let p = settings.kind.settings(as: PipeSinkSettings.self) else { return nil }
             let sink = PipeSink(settings: settings, pipe: p, loop: loop, reaper: reaper, logger: log, host: host, hiddenEnvironment: hidden)
             sink.endWithChild { status in self?.childEnded(status) }
             pipe = sink

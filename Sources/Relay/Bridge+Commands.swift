@@ -79,11 +79,11 @@ extension Bridge {
             let start: Bool
             if case .typingStart = command { start = true } else { start = false }
             // Rate-limited repeats are accepted and dropped: the indicator is on already.
-            guard typing.allow(start: start, tenant: tenant, conversation: c, now: loop.now) else { return .success(id) }
+            guard typing.allow(start: start, tenant: tenant, conversation: c, now: timers.now) else { return .success(id) }
         case .send(let c, let content, _, _):
             id = spoolReply(command, id: inbound.id, tenant: tenant, sink: sinkName, hops: context.hops + 1) ?? inbound.id
             origins.record(tenant: tenant, conversation: c, content: content,
-                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: id), now: loop.now)
+                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: id), now: timers.now)
             if let answer, let id { replyWaiters[id] = answer }
         default:
             break

@@ -1,6 +1,7 @@
 import Diagnostics
 import JSON
 import Mojo
+import Rules
 import Transport
 
 /// Replies to MOJO are durable too: a `message:send` from a sink is spooled (per tenant, in
@@ -48,6 +49,34 @@ extension Bridge {
         return replyID
     }
 
+    /// The server's answer to a reply (`message:sent`, `message:error`): the reply leaves the
+    /// spool, a caller waiting for it hears the answer, and an error goes back to the sink that
+    /// sent it whatever the routes say. Returns the origin of a refused reply (its hops bound
+    /// what the error event may trigger), nil for a sent one.
+    func serverAnswered(_ name: String, _ event: RoutableEvent, data: UnsafeRawBufferPointer,
+                        payload: () -> JSONValue) -> OriginTracker.Origin? {
+        let tenant = event.tenant
+        let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
+        replyAnswered(answered, tenant: tenant)
+        defer { fireSettled(force: false) }
+        guard name == "message:error" else {
+            if let id = answered?.commandId, let waiter = replyWaiters.removeValue(forKey: id) {
+                waiter(.sent(messageId: payload()["messageId"]?.stringValue ?? ""))
+            }
+            return nil
+        }
+        if let id = answered?.commandId, let waiter = replyWaiters.removeValue(forKey: id) {
+            waiter(.refused(error: payload()["error"]?.stringValue ?? "refused"))
+        }
+        log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
+                                               ("error", payload()["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
+        if let answered, let runner = sinks[answered.sink] {
+            runner.enqueue(envelopeDelivery(event, data: data, route: "", hops: answered.hops))
+            if config.sink(named: answered.sink)?.whenFull == .block { checkFull(runner) }
+        }
+        return answered
+    }
+
     /// The server answered a reply: it leaves the spool.
     func replyAnswered(_ origin: OriginTracker.Origin?, tenant: String) {
         guard let id = origin?.commandId, let spool = replySpools[tenant] else { return }
@@ -92,7 +121,7 @@ extension Bridge {
             }
             if case .send(let c, let content, _, _) = inbound.command, !origins.isPending(commandId: id) {
                 origins.record(tenant: tenant, conversation: c, content: content,
-                               origin: .init(sink: d.route, hops: d.hops, commandId: id), now: loop.now)
+                               origin: .init(sink: d.route, hops: d.hops, commandId: id), now: timers.now)
             }
             session.emit(inbound.command)
             resent += 1

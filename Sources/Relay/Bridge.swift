@@ -10,13 +10,24 @@ import Glibc
 
 /// The daemon's core: one `TenantSession` per configured tenant, the sinks, and the routes
 /// between them in both directions. Runs on one event loop.
+///
+/// One home per concern: this file starts and stops the whole and the sinks;
+/// `Bridge+Sessions.swift` the tenant sessions and their connection reports;
+/// `Bridge+Routing.swift` events from MOJO to sinks; `Bridge+Commands.swift` the reply pipeline
+/// (correlation, tenant choice, authorisation by routes) and `Bridge+Replies.swift` its durable
+/// side (reply spool, resend after reconnects, the server's answers); `Bridge+Reload.swift`
+/// reload; `Bridge+Backpressure.swift` full spools pausing the sessions; `Bridge+Metrics.swift`.
 public final class Bridge: TenantSessionDelegate, SinkHost {
     /// The configuration in force.
     public internal(set) var config: BridgeConfig {
         didSet { routeTable = nil }
     }
     let loop: EventLoop
-    let reaper: ChildReaper
+    /// Timers and the clock: the loop in the daemon, a virtual clock in unit tests.
+    let timers: any Scheduler
+    /// Makes each tenant's session (unit tests: sessions on a scripted transport); nil: real ones.
+    let makeSession: SessionMaker?
+    let reaper: ChildReaper?
     let curl: CurlMulti?
     let log: Logger
     let makeSink: SinkFactory
@@ -60,12 +71,19 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// Applied to every configuration `reload` receives before it is used (`run --shard`: only
     /// the shard's tenants and its own spool), whichever path the reload came by.
     public var configFilter: ((BridgeConfig) -> BridgeConfig)?
-    /// Creates the bridge; `start()` opens the sessions and the sinks.
-    public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper, curl: CurlMulti?, logger: Logger,
-                durable: Bool = true, sinkFactory: @escaping SinkFactory) {
+    /// Makes the session of one tenant, with the bridge as its delegate.
+    public typealias SessionMaker = (_ configuration: SessionConfiguration, _ bridge: Bridge) -> TenantSession
+
+    /// Creates the bridge; `start()` opens the sessions and the sinks. Unit tests give a
+    /// `scheduler` (a virtual clock) and a `sessionMaker` (sessions on a scripted transport).
+    public init(config: BridgeConfig, loop: EventLoop, reaper: ChildReaper?, curl: CurlMulti?, logger: Logger,
+                durable: Bool = true, scheduler: (any Scheduler)? = nil, sessionMaker: SessionMaker? = nil,
+                sinkFactory: @escaping SinkFactory) {
         self.config = config
         self.durable = durable
         self.loop = loop
+        self.timers = scheduler ?? loop
+        self.makeSession = sessionMaker
         self.reaper = reaper
         self.curl = curl
         self.log = logger
@@ -120,7 +138,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
 
     /// Every second: spool records of a quiet moment reach the disk on the `spool.fsync` schedule.
     func scheduleSyncTick() {
-        loop.schedule(afterMilliseconds: 1000) { [weak self] in
+        timers.schedule(afterMilliseconds: 1000) { [weak self] in
             guard let self, !self.stopping else { return }
             for runner in self.sinks.values { runner.syncTick() }
             for spool in self.replySpools.values { spool.syncIfDirty(nowMs: Timestamp.nowUnixMilliseconds()) }
@@ -143,7 +161,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// `timeoutMs`: lets `pipe` end only after its child's last words reached MOJO.
     public func whenSettled(timeoutMs: Int, _ done: @escaping () -> Void) {
         settledWaiters.append(done)
-        loop.schedule(afterMilliseconds: timeoutMs) { [weak self] in self?.fireSettled(force: true) }
+        timers.schedule(afterMilliseconds: timeoutMs) { [weak self] in self?.fireSettled(force: true) }
         fireSettled(force: false)
     }
 
@@ -183,11 +201,10 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         }
         let spool: SinkSpool
         if durable {
-            let fsync = config.spool.fsync.components
             do throws(IOError) {
                 spool = try SinkSpool(directory: config.spool.directory, sink: settings.name, maxBytes: spoolLimit(for: settings),
                                       segmentBytes: Self.segmentBytes(maxSize: config.spool.maxSize),
-                                      syncIntervalMs: Int(fsync.seconds) * 1000 + Int(fsync.attoseconds / 1_000_000_000_000_000),
+                                      syncIntervalMs: config.spool.fsync.wholeMilliseconds,
                                       log: log)
             } catch {
                 log.error("cannot open the sink's spool", [("sink", settings.name), ("dir", config.spool.directory), ("error", error.description)])
@@ -205,28 +222,12 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
                 try? spool.scheduleRetry(seq, attempts: item.attempts, nextAtMs: now, reason: "retried at once after a reload", nowMs: now)
             }
         }
-        let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: loop, log: log,
+        let runner = SinkRunner(settings: settings, sink: sink, spool: spool, loop: timers, log: log,
                                 nowMs: { Timestamp.nowUnixMilliseconds() })
         instrument(runner)
         sinks[settings.name] = runner
         watchSpool(runner, blocks: settings.whenFull == .block)
         return nil
-    }
-
-    func startSession(_ tenant: TenantSettings) {
-        let configuration: SessionConfiguration
-        do {
-            configuration = try SessionConfiguration(server: config.server, tenant: tenant, join: config.conversationsToJoin(tenant: tenant.id))
-        } catch {
-            log.error("tenant not started: bad server URL", [("tenant", tenant.id), ("error", error.description)])
-            return
-        }
-        let session = TenantSession(configuration: configuration, loop: loop, curl: curl,
-                                    reaper: reaper, logger: log, delegate: self)
-        sessions[tenant.id] = session
-        applyBlocks(to: session)
-        session.start()
-        resendSpooledReplies(tenant: tenant.id, session: session)
     }
 }
 
@@ -237,28 +238,3 @@ public struct BridgeStartError: Error, CustomStringConvertible {
     public var description: String { sink == "*" ? reason : "sink \(sink): \(reason)" }
 }
 
-extension SessionConfiguration {
-    /// A session configuration from the daemon's config. The URL was validated by the loader.
-    public init(server: ServerSettings, tenant: TenantSettings, join: [String]) throws(ServerURLError) {
-        let url = try ServerURL(server.url)
-        let token: TokenSource
-        switch tenant.token {
-        case .env(let name): token = .environment(name)
-        case .file(let path): token = .file(path)
-        case .command(let argv): token = .command(argv)
-        }
-        self.init(url: url, tenant: tenant.id, token: token)
-        switch server.transport {
-        case .websocket: transport = .websocket
-        case .polling: transport = .polling
-        case .upgrade: transport = .upgrade
-        case .auto: transport = .auto
-        }
-        tls.caFile = server.caFile
-        connectTimeoutMs = Int(server.connectTimeout.components.seconds * 1000 + server.connectTimeout.components.attoseconds / 1_000_000_000_000_000)
-        let cap = Int(server.reconnectMaxDelay.components.seconds * 1000)
-        backoff = ReconnectBackoff(base: 1000, max: max(1000, cap), randomization: 0.5)
-        authBackoff = ReconnectBackoff(base: 5000, max: max(5000, cap * 2), randomization: 0.5)
-        conversations = join
-    }
-}

@@ -26,31 +26,8 @@ public enum ConfigReadiness {
                 // refreshed by another process, and a development server may take opaque ones.
             }
         }
-        for sink in config.sinks {
-            switch sink.kind {
-            case .webhook(let webhook):
-                for ref in webhook.secrets {
-                    switch SecretResolver.value(of: ref) {
-                    case .failure(let e):
-                        out.append(ConfigError(sink.location, "sink `\(sink.name)`: secret \(ref): \(e.description)", hint: nil))
-                    case .success(let text):
-                        do throws(WebhookSecretError) { _ = try WebhookSecret(text) } catch {
-                            out.append(ConfigError(sink.location, "sink `\(sink.name)`: secret \(ref): \(error.description)",
-                                                   hint: "a Standard Webhooks key: whsec_ followed by the base64 of at least 16 random bytes"))
-                        }
-                    }
-                }
-            case .pipe(let pipe):
-                if let program = pipe.command.first, let problem = executableProblem(program, searchPath: path) {
-                    out.append(ConfigError(sink.location, "sink `\(sink.name)`: command \(program): \(problem)",
-                                           hint: "a relative program with a / is resolved against the config file's directory; without one, PATH is searched"))
-                }
-            case .email(let email):
-                if let password = email.password, case .failure(let e) = nonEmpty(password) {
-                    out.append(ConfigError(sink.location, "sink `\(sink.name)`: password \(password): \(e)", hint: nil))
-                }
-            }
-        }
+        // Each kind checks its own settings (SinkKinds.swift and the kinds' files).
+        for sink in config.sinks { out += SinkKinds.named(sink.kind.name)?.readiness(sink, path) ?? [] }
         if let admin = config.admin, let token = admin.token, case .failure(let e) = nonEmpty(token) {
             let at = config.files.first.map { SourceLocation(file: $0, line: 1, column: 1) } ?? SourceLocation(file: "-", line: 1, column: 1)
             out.append(ConfigError(at, "admin token \(token): \(e)", hint: nil))
@@ -58,7 +35,7 @@ public enum ConfigReadiness {
         return out
     }
 
-    private static func nonEmpty(_ ref: SecretRef) -> Result<Void, SecretError> {
+    static func nonEmpty(_ ref: SecretRef) -> Result<Void, SecretError> {
         switch SecretResolver.value(of: ref) {
         case .failure(let e): return .failure(e)
         case .success(let v): return v.isEmpty ? .failure(SecretError("is empty")) : .success(())

@@ -157,7 +157,8 @@ public final class EmailSink: Sink {
         let message = event.data["message"]
         let messageId = message?["id"]?.stringValue ?? delivery.eventId
         let replyToId = message?["replyToId"]?.stringValue
-        let subject = settings.subject.render(event, escaping: .header)
+        // Rendered when the event was routed and spooled with it (`EmailSinkSettings.attributes`).
+        let subject = delivery.attributes.first { $0.0 == "subject" }?.1 ?? settings.subject.render(event, escaping: .header)
         let text = (templates[delivery.route] ?? Template.defaultBody).render(event, escaping: .body)
         let displayName = setup.from.name.isEmpty ? "\(event.senderName ?? "MOJO") via MOJO" : setup.from.name
         let domain = setup.messageDomain

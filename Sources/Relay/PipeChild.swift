@@ -46,15 +46,12 @@ final class PipeChild {
     /// The tenant and conversation this child is bound to (per-conversation children).
     let boundTenant: String?
     let boundConversation: String?
-    private let loop: EventLoop
-    private let reaper: ChildReaper
+    private let loop: any Scheduler
+    private let launcher: PipeChildLauncher
     private let log: Logger
     private weak var host: SinkHost?
     private var phase = Phase.stopped
-    private var process: ChildProcess?
-    private var stdin: FDWriter?
-    private var stdout: LineReader?
-    private var stderr: LineReader?
+    private var process: PipeChildProcess?
     typealias Done = (DeliveryOutcome) -> Void
     private var queue = FIFO<(delivery: Delivery, done: Done)>()
     /// Deliveries written to the pipe that the child may not have read yet, with their sizes
@@ -86,14 +83,14 @@ final class PipeChild {
     /// Output lines that were not valid commands.
     private(set) var badLines = 0
 
-    init(key: String, options: Options, tenant: String?, conversation: String?, loop: EventLoop, reaper: ChildReaper,
+    init(key: String, options: Options, tenant: String?, conversation: String?, loop: any Scheduler, launcher: PipeChildLauncher,
          log: Logger, host: SinkHost?) {
         self.key = key
         self.options = options
         self.boundTenant = tenant
         self.boundConversation = conversation
         self.loop = loop
-        self.reaper = reaper
+        self.launcher = launcher
         self.log = log
         self.host = host
         spawn()
@@ -123,8 +120,8 @@ final class PipeChild {
     /// Writes queued lines while the pipe takes them (a slow child slows only itself), as few
     /// `write(2)` calls as the pipe allows.
     private func pump() {
-        guard phase == .running, let stdin else { return }
-        while stdin.pendingBytes < pipeCapacity && !stdin.hasFailed && !queue.isEmpty {
+        guard phase == .running, let child = process else { return }
+        while child.pendingBytes < pipeCapacity && !child.hasFailed && !queue.isEmpty {
             batch.removeAll(keepingCapacity: true)
             while batch.count < pipeCapacity, let (d, done) = queue.popFirst() {
                 batch.append(contentsOf: d.payload)
@@ -133,7 +130,7 @@ final class PipeChild {
                 unread.append((d, d.payload.count + 1, done))
                 unreadBytes += d.payload.count + 1
             }
-            stdin.write(batch)
+            child.write(batch)
         }
         // Kept for the next turn only when small: a sink may have many children.
         if batch.capacity > 65_536 { batch = [] }
@@ -166,7 +163,7 @@ final class PipeChild {
     private func checkStuck() -> Bool {
         guard let process, phase == .running, endedBecause == nil else { return false }
         var reason: String?
-        if !Self.hasStdin(process.pid) {
+        if !process.hasStdin {
             reason = "pipe child closed its stdin; restarting it"
         } else if options.stallMs > 0,
                   Int((loop.now.nanoseconds &- lastProgress.nanoseconds) / 1_000_000) >= options.stallMs {
@@ -184,16 +181,10 @@ final class PipeChild {
         return true
     }
 
-    /// Whether process `pid` still has a file descriptor 0 (Linux: /proc/PID/fd/0).
-    static func hasStdin(_ pid: pid_t) -> Bool {
-        var buf = [CChar](repeating: 0, count: 64)
-        return readlink("/proc/\(pid)/fd/0", &buf, buf.count) >= 0 || errno != ENOENT
-    }
-
     /// Forgets the deliveries the child has read: those before the bytes still in the pipe.
     private func trimRead() {
         guard let process else { return }
-        let pending = process.unreadStdinBytes + (stdin?.pendingBytes ?? 0)
+        let pending = process.unreadStdinBytes + process.pendingBytes
         var consumed: [Done] = []
         while let first = unread.first, unreadBytes - first.bytes >= pending {
             unreadBytes -= first.bytes
@@ -207,8 +198,8 @@ final class PipeChild {
     /// The child is gone: deliveries it did not read (still in the pipe, or not yet written)
     /// go back to the head of the queue for the next child. A line it had only begun to read is
     /// delivered again (at least once).
-    private func takeBackUnread(from child: ChildProcess) {
-        let pending = child.takeBackUnreadStdin().count + (stdin?.pendingBytes ?? 0)
+    private func takeBackUnread(from child: PipeChildProcess) {
+        let pending = child.takeBackUnreadStdin() + child.pendingBytes
         var covered = 0
         var back: [(delivery: Delivery, done: Done)] = []
         while covered < pending, let last = unread.popLast() {
@@ -235,10 +226,10 @@ final class PipeChild {
     }
 
     private func spawn() {
-        let child: ChildProcess
+        let child: PipeChildProcess
         do {
-            child = try ChildProcess(argv: options.argv, environment: options.environment, directory: options.directory,
-                                     pipes: [.stdin, .stdout, .stderr, .stdinReadBack])
+            child = try launcher.launch(argv: options.argv, environment: options.environment, directory: options.directory,
+                                        largePipe: options.largePipe, maxLineBytes: options.maxLineBytes)
         } catch {
             quickExits += 1
             let delay = nextDelay()
@@ -248,29 +239,25 @@ final class PipeChild {
         }
         process = child
         endedBecause = nil
-        pipeCapacity = options.largePipe ? child.enlargeStdinPipe(to: 1 << 20) : 65_536
+        pipeCapacity = child.pipeCapacity
         startedAt = loop.now
         lastActivity = loop.now
         lastProgress = loop.now
         phase = .running
-        let writer = FDWriter(fd: child.stdinFD, loop: loop)
-        writer.onDrain = { [weak self] in self?.pump() }
-        writer.onError = { [weak self] e in
-            // EPIPE: the child closed its stdin or died; its exit is reported by the reaper.
-            self?.log.debug("pipe child stdin closed", [("error", e.description)])
-        }
-        stdin = writer
-        stdout = LineReader(fd: child.stdoutFD, maxLineBytes: options.maxLineBytes, loop: loop, onInput: { [weak self] in self?.output($0) }, onEnd: { _ in })
-        stderr = LineReader(fd: child.stderrFD, maxLineBytes: 16_384, loop: loop, onInput: { [weak self] input in
+        log.info("pipe child started", [("pid", String(child.pid)), ("command", options.argv.first ?? "")])
+        let pid = child.pid
+        var events = PipeChildEvents(drained: { [weak self] in self?.pump() },
+                                     stdout: { [weak self] in self?.output($0) },
+                                     stderr: { [weak self] input in
             guard let self else { return }
             switch input {
             case .line(let bytes): self.log.info("child stderr", [("line", String(decoding: bytes, as: UTF8.self))])
             case .oversized(let n): self.log.info("child stderr: long line skipped", [("bytes", String(n))])
             }
-        }, onEnd: { _ in })
-        log.info("pipe child started", [("pid", String(child.pid)), ("command", options.argv.first ?? "")])
-        let pid = child.pid
-        reaper.onExit(of: pid) { [weak self] status in self?.exited(pid: pid, status) }
+        }, exited: { [weak self] status in self?.exited(pid: pid, status) })
+        // EPIPE: the child closed its stdin or died; its exit is reported by the reaper.
+        events.writeFailed = { [weak self] e in self?.log.debug("pipe child stdin closed", [("error", e)]) }
+        child.begin(events)
         pump()
     }
 
@@ -334,7 +321,7 @@ final class PipeChild {
     private func exited(pid: pid_t, _ status: ChildExit) {
         guard process?.pid == pid else { return }
         // Its last lines are in the pipe already: take them before anything else happens.
-        stdout?.drainNow()
+        process?.drainOutput()
         if let child = process {
             if phase == .stopping {
                 // Read lines are delivered; unread ones stay spooled for the next run.
@@ -344,10 +331,7 @@ final class PipeChild {
                 takeBackUnread(from: child)
             }
         }
-        stdin?.cancel()
-        stdin = nil
-        stdout?.cancel(); stdout = nil
-        stderr?.cancel(); stderr = nil
+        process?.close()
         process = nil
         if phase == .stopping {
             if let killTimer { loop.cancel(killTimer) }
@@ -407,13 +391,11 @@ final class PipeChild {
         onStopped = done
         trimRead()
         // Bytes still in our write buffer never reach the pipe: their deliveries stay spooled.
-        var notWritten = stdin?.pendingBytes ?? 0
+        var notWritten = process.pendingBytes
         while notWritten > 0, let last = unread.popLast() {
             notWritten -= last.bytes
             unreadBytes -= last.bytes
         }
-        stdin?.cancel()
-        stdin = nil
         process.closeStdin()
         process.signal(SIGTERM)
         killTimer = loop.schedule(afterMilliseconds: options.stopGraceMs) { [weak self] in

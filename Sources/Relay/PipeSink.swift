@@ -9,8 +9,8 @@ import Glibc
 public final class PipeSink: Sink {
     public let name: String
     private let settings: PipeSinkSettings
-    private let loop: EventLoop
-    private let reaper: ChildReaper
+    private let loop: any Scheduler
+    private let launcher: PipeChildLauncher
     private let log: Logger
     private weak var host: SinkHost?
     private var options: PipeChild.Options
@@ -24,20 +24,26 @@ public final class PipeSink: Sink {
     /// Creates the sink; children start on their first delivery. Their environment is built from
     /// an allow-list (``ChildEnvironment``) plus the sink's `env`; `hiddenEnvironment` names
     /// variables that must not reach children even when allow-listed (the config's `env:` secrets).
-    public init(settings: SinkSettings, pipe: PipeSinkSettings, loop: EventLoop, reaper: ChildReaper, logger: Logger,
+    public convenience init(settings: SinkSettings, pipe: PipeSinkSettings, loop: EventLoop, reaper: ChildReaper, logger: Logger,
+                            host: SinkHost, hiddenEnvironment: Set<String>) {
+        self.init(settings: settings, pipe: pipe, scheduler: loop, launcher: SpawningLauncher(loop: loop, reaper: reaper),
+                  logger: logger, host: host, hiddenEnvironment: hiddenEnvironment)
+    }
+
+    /// Creates the sink with its timers on `scheduler` and its children from `launcher` (unit
+    /// tests: a virtual clock and scripted children).
+    public init(settings: SinkSettings, pipe: PipeSinkSettings, scheduler: any Scheduler, launcher: PipeChildLauncher, logger: Logger,
                 host: SinkHost, hiddenEnvironment: Set<String>) {
         self.name = settings.name
         self.settings = pipe
-        self.loop = loop
-        self.reaper = reaper
+        self.loop = scheduler
+        self.launcher = launcher
         self.log = logger.with("sink", settings.name)
         self.host = host
         var env = ChildEnvironment.base(hiding: hiddenEnvironment)
         env.append("MOJO_BRIDGE_SINK=\(settings.name)")
         env.append(contentsOf: pipe.environment)
-        let idle = pipe.idleTimeout.components
-        idleTimeoutMs = Int(idle.seconds) * 1000 + Int(idle.attoseconds / 1_000_000_000_000_000)
-        let grace = pipe.stopGrace.components
+        idleTimeoutMs = pipe.idleTimeout.wholeMilliseconds
         // A relative program path (`./x.sh` beside a config named by a bare file name) is made
         // absolute now, so a `dir` for the child cannot change what it names.
         var argv = pipe.command
@@ -47,17 +53,13 @@ public final class PipeSink: Sink {
         }
         options = PipeChild.Options(sink: settings.name, argv: argv, environment: env, directory: pipe.directory,
                                     queueLimit: settings.queue,
-                                    stopGraceMs: Int(grace.seconds) * 1000 + Int(grace.attoseconds / 1_000_000_000_000_000))
+                                    stopGraceMs: pipe.stopGrace.wholeMilliseconds)
         options.largePipe = pipe.per == .route
-        options.stallMs = Self.ms(pipe.stallTimeout)
+        options.stallMs = pipe.stallTimeout.wholeMilliseconds
         options.onRestart = { [weak self] _ in
             self?.restarts += 1
             self?.onChildRestart?()
         }
-    }
-
-    static func ms(_ d: Duration) -> Int {
-        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// Child restarts so far (crashes, failed starts, stalls).
@@ -80,7 +82,7 @@ public final class PipeSink: Sink {
         var opts = options
         opts.environment.append("MOJO_TENANT=\(tenant)")
         if let conversation { opts.environment.append("MOJO_CONVERSATION=\(conversation)") }
-        children[route] = PipeChild(key: route, options: opts, tenant: tenant, conversation: conversation, loop: loop, reaper: reaper,
+        children[route] = PipeChild(key: route, options: opts, tenant: tenant, conversation: conversation, loop: loop, launcher: launcher,
                                     log: log.with("route", route), host: host)
     }
 
@@ -102,7 +104,7 @@ public final class PipeSink: Sink {
         let childLog = log.with(perConversation ? "conversation" : "route", perConversation ? (delivery.conversationId ?? "-") : delivery.route)
         let child = PipeChild(key: key, options: opts, tenant: perConversation ? delivery.tenant : nil,
                               conversation: perConversation ? delivery.conversationId : nil,
-                              loop: loop, reaper: reaper, log: childLog, host: host)
+                              loop: loop, launcher: launcher, log: childLog, host: host)
         children[key] = child
         child.enqueue(delivery, done)
         if perConversation { scheduleSweep() }

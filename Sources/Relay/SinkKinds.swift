@@ -1,3 +1,4 @@
+import Crypto
 import Curl
 import Diagnostics
 import Rules
@@ -6,11 +7,13 @@ import Transport
 /// One sink kind this build can run: the seam every kind plugs into.
 ///
 /// Adding a kind `x`:
-/// 1. `Sources/Rules/XSinkSettings.swift`: its keys, reading and validation (file:line:col errors);
+/// 1. `Sources/Rules/XSinkSettings.swift`: its settings as a `ConfigurableSinkKind` (keys,
+///    reading and validation with file:line:col errors, template escaping, secret references,
+///    per-delivery attributes) and ONE line in `SinkSettings.registry`;
 /// 2. `Sources/Relay/XSink.swift`: the `Sink` itself;
-/// 3. a `SinkKind` value (below, or in the kind's own file as `extension SinkKind { static let x }`)
-///    saying how to build it, which secrets its settings reference (hidden from every child's
-///    environment) and which environment variables its own children get;
+/// 3. a `SinkKind` value in the kind's own file (`extension SinkKind { static let x }`) saying
+///    how to build it and what `check` verifies beyond the language (secrets readable and of the
+///    right shape, programs executable...);
 /// 4. ONE line in `SinkKinds.all`.
 /// A kind whose settings parse but that has no entry here is refused by `check` and `run`
 /// ("no factory registered for kind x"), never silently dropped.
@@ -21,12 +24,26 @@ public struct SinkKind: Sendable {
     public let make: @Sendable (_ settings: SinkSettings, _ context: SinkContext) throws(SinkSetupError) -> Sink
     /// The secret references of a sink of this kind (`env:` names are hidden from children).
     public let secrets: @Sendable (_ settings: SinkSettings) -> [SecretRef]
+    /// What `check` finds that `run` would trip on (file:line:col of the sink block), given the
+    /// `PATH` programs are looked up in.
+    public let readiness: @Sendable (_ settings: SinkSettings, _ searchPath: String) -> [ConfigError]
 
+    /// A kind; its secrets default to what its settings reference (`SinkKindSettings`).
     public init(name: String, make: @escaping @Sendable (_ settings: SinkSettings, _ context: SinkContext) throws(SinkSetupError) -> Sink,
-                secrets: @escaping @Sendable (_ settings: SinkSettings) -> [SecretRef]) {
+                secrets: @escaping @Sendable (_ settings: SinkSettings) -> [SecretRef] = { $0.kind.settings.secretReferences },
+                readiness: @escaping @Sendable (_ settings: SinkSettings, _ searchPath: String) -> [ConfigError] = { _, _ in [] }) {
         self.name = name
         self.make = make
         self.secrets = secrets
+        self.readiness = readiness
+    }
+
+    /// The kind's settings of `settings`, or the setup error saying the sink is of another kind.
+    public static func settings<T: SinkKindSettings>(_ type: T.Type, of settings: SinkSettings) throws(SinkSetupError) -> T {
+        guard let own = settings.kind.settings(as: T.self) else {
+            throw SinkSetupError(sink: settings.name, reason: "not a \(T.typeName) sink")
+        }
+        return own
     }
 }
 
@@ -95,19 +112,35 @@ public enum SinkKinds {
 
 extension SinkKind {
     /// `type = pipe`.
-    public static let pipe = SinkKind(name: "pipe", make: { settings, c throws(SinkSetupError) in
-        guard case .pipe(let p) = settings.kind else { throw SinkSetupError(sink: settings.name, reason: "not a pipe sink") }
+    public static let pipe = SinkKind(name: PipeSinkSettings.typeName, make: { settings, c throws(SinkSetupError) in
+        let p = try SinkKind.settings(PipeSinkSettings.self, of: settings)
         return PipeSink(settings: settings, pipe: p, loop: c.loop, reaper: c.reaper, logger: c.logger, host: c.host,
                         hiddenEnvironment: c.hiddenEnvironment)
-    }, secrets: { _ in [] })
+    }, readiness: { sink, path in
+        guard let pipe = sink.kind.settings(as: PipeSinkSettings.self), let program = pipe.command.first,
+              let problem = ConfigReadiness.executableProblem(program, searchPath: path) else { return [] }
+        return [ConfigError(sink.location, "sink `\(sink.name)`: command \(program): \(problem)",
+                            hint: "a relative program with a / is resolved against the config file's directory; without one, PATH is searched")]
+    })
 
     /// `type = webhook`.
-    public static let webhook = SinkKind(name: "webhook", make: { settings, c throws(SinkSetupError) in
-        guard case .webhook(let w) = settings.kind else { throw SinkSetupError(sink: settings.name, reason: "not a webhook sink") }
+    public static let webhook = SinkKind(name: WebhookSinkSettings.typeName, make: { settings, c throws(SinkSetupError) in
+        let w = try SinkKind.settings(WebhookSinkSettings.self, of: settings)
         do throws(HTTPError) { try c.curl.prepare() } catch { throw SinkSetupError(sink: settings.name, reason: error.message) }
         return try WebhookSink(settings: settings, webhook: w, curl: c.curl, logger: c.logger, host: c.host)
-    }, secrets: { settings in
-        guard case .webhook(let w) = settings.kind else { return [] }
-        return w.secrets
+    }, readiness: { sink, _ in
+        var out: [ConfigError] = []
+        for ref in sink.kind.settings.secretReferences {
+            switch SecretResolver.value(of: ref) {
+            case .failure(let e):
+                out.append(ConfigError(sink.location, "sink `\(sink.name)`: secret \(ref): \(e.description)", hint: nil))
+            case .success(let text):
+                do throws(WebhookSecretError) { _ = try WebhookSecret(text) } catch {
+                    out.append(ConfigError(sink.location, "sink `\(sink.name)`: secret \(ref): \(error.description)",
+                                           hint: "a Standard Webhooks key: whsec_ followed by the base64 of at least 16 random bytes"))
+                }
+            }
+        }
+        return out
     })
 }

@@ -14,9 +14,8 @@ import Transport
 public final class WebhookSink: Sink {
     public let name: String
     private let settings: WebhookSinkSettings
-    private let secrets: [WebhookSecret]
-    /// The secrets' HMAC keys, prepared once.
-    private let signer: StandardWebhooks.Signer
+    /// The secrets' HMAC keys, prepared once and again when a `file:` secret changes.
+    let keys: SigningKeys
     private let curl: CurlMulti
     private let log: Logger
     private weak var host: SinkHost?
@@ -30,19 +29,8 @@ public final class WebhookSink: Sink {
         self.curl = curl
         self.log = logger.with("sink", settings.name)
         self.host = host
-        var secrets: [WebhookSecret] = []
-        for ref in webhook.secrets {
-            switch SecretResolver.value(of: ref) {
-            case .failure(let e): throw SinkSetupError(sink: settings.name, reason: "secret \(ref): \(e.description)")
-            case .success(let text):
-                do { secrets.append(try WebhookSecret(text)) } catch {
-                    throw SinkSetupError(sink: settings.name, reason: "secret \(ref): \(error.description)")
-                }
-            }
-        }
-        self.secrets = secrets
-        do { signer = try StandardWebhooks.Signer(secrets: secrets) } catch {
-            throw SinkSetupError(sink: settings.name, reason: "cannot prepare the signing keys: \(error.description)")
+        do throws(SecretError) { keys = try SigningKeys(webhook.secrets) } catch {
+            throw SinkSetupError(sink: settings.name, reason: error.description)
         }
     }
 
@@ -58,17 +46,23 @@ public final class WebhookSink: Sink {
             (StandardWebhooks.idHeader, delivery.eventId),
             (StandardWebhooks.timestampHeader, String(timestamp)),
         ]
-        if !secrets.isEmpty {
+        switch keys.current() {
+        case .failure(let e):
+            log.error("signing key unusable; delivery retried later", [("id", delivery.eventId), ("reason", e.description)])
+            return done(.retry(reason: "signing key: \(e.description)", afterMs: nil))
+        case .success(let signer?):
             do {
                 headers.append((StandardWebhooks.signatureHeader,
                                 try signer.sign(id: delivery.eventId, timestamp: timestamp, body: delivery.payload)))
             } catch {
                 return done(.retry(reason: "signing failed: \(error.description)", afterMs: nil))
             }
+        case .success(nil):
+            break
         }
         for (n, v) in settings.headers { headers.append((n, v)) }
         var request = HTTPRequest(method: "POST", url: settings.url, headers: headers, body: delivery.payload,
-                                  connectTimeoutMs: Self.ms(settings.connectTimeout), timeoutMs: Self.ms(settings.timeout),
+                                  connectTimeoutMs: settings.connectTimeout.wholeMilliseconds, timeoutMs: settings.timeout.wholeMilliseconds,
                                   caFile: settings.caFile, followRedirects: false, maxResponseBytes: 1 << 20)
         request.addressPolicy = settings.allowPrivate ? .any : .publicOnly
         var id: RequestID?
@@ -150,9 +144,8 @@ public final class WebhookSink: Sink {
         return nil
     }
 
-    static func ms(_ d: Duration) -> Int {
-        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
-    }
+    /// `Duration.wholeMilliseconds` (kept for the email sink's callers).
+    static func ms(_ d: Duration) -> Int { d.wholeMilliseconds }
 
     public func stop(graceMs: Int, _ done: @escaping () -> Void) {
         stopped = true

@@ -82,11 +82,20 @@ public struct EmailSinkSettings: Sendable, Equatable {
     }
 }
 
-extension SinkSettings {
-    /// Whether the sink gets the JSON envelope whatever the route's template (an email sink
-    /// renders subject, body and threading headers itself, at delivery time).
-    public var receivesEnvelope: Bool {
-        if case .email = kind { return true }
-        return false
+extension EmailSinkSettings: ConfigurableSinkKind {
+    public static let typeName = "email"
+    public var templateEscaping: TemplateEscaping { .body }
+    /// The sink renders subject, body and threading headers itself, from the envelope.
+    public var receivesEnvelope: Bool { true }
+    public var secretReferences: [SecretRef] { (password.map { [$0] } ?? []) + replySecrets }
+    public var hasDeliveryAttributes: Bool { true }
+    /// `subject`: the rendered Subject header, spooled with the event.
+    public func attributes(for event: RoutableEvent) -> [(String, String)] {
+        [("subject", subject.render(event, escaping: .header))]
     }
+}
+
+extension SinkSettings.Kind {
+    /// `type = email`.
+    public static func email(_ settings: EmailSinkSettings) -> Self { Self(settings) }
 }

@@ -89,3 +89,14 @@ public struct PipeSinkSettings: Sendable, Equatable {
         return settings
     }
 }
+
+extension PipeSinkSettings: ConfigurableSinkKind {
+    public static let typeName = "pipe"
+    /// JSON string contents for `format = json`, one text line for `format = text`.
+    public var templateEscaping: TemplateEscaping { format == .json ? .json : .line }
+}
+
+extension SinkSettings.Kind {
+    /// `type = pipe`.
+    public static func pipe(_ settings: PipeSinkSettings) -> Self { Self(settings) }
+}

@@ -65,8 +65,7 @@ extension BridgeConfig {
             } else {
                 outcome = .matched(route.sinks.compactMap { name in
                     guard let sink = sink(named: name) else { return nil }
-                    var subject: String?
-                    if case .email(let email) = sink.kind { subject = email.subject.render(event, escaping: .header) }
+                    let subject = sink.kind.settings.attributes(for: event).first { $0.0 == "subject" }?.1
                     return RouteDecision.Delivery(sink: name, text: route.render(event, for: sink), subject: subject)
                 })
                 if !route.continues { winner = route.name }

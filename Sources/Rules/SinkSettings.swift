@@ -9,21 +9,30 @@ public struct SinkSettings: Sendable, Equatable {
         case drop_oldest
     }
 
-    /// The sink's kind and its own settings.
-    public enum Kind: Sendable, Equatable {
-        case pipe(PipeSinkSettings)
-        case webhook(WebhookSinkSettings)
-        case email(EmailSinkSettings)
+    /// The sink's kind and its own settings (a `SinkKindSettings` of a registered kind).
+    public struct Kind: Sendable, Equatable {
+        /// The kind's own settings.
+        public let settings: any SinkKindSettings
 
-        /// `pipe`, `webhook` or `email`.
-        public var name: String {
-            switch self {
-            case .pipe: return "pipe"
-            case .webhook: return "webhook"
-            case .email: return "email"
-            }
+        public init(_ settings: any SinkKindSettings) {
+            self.settings = settings
         }
+
+        /// The `type` word: `pipe`, `webhook`, `email`...
+        public var name: String { type(of: settings).typeName }
+
+        /// The settings as the kind `type` reads them; nil for a sink of another kind.
+        public func settings<T: SinkKindSettings>(as type: T.Type) -> T? { settings as? T }
+
+        public static func == (a: Kind, b: Kind) -> Bool { a.settings.isEqual(to: b.settings) }
     }
+
+    /// Every kind the configuration language reads: one registration line per kind.
+    static let registry: [SinkKindEntry] = [
+        SinkKindEntry(PipeSinkSettings.self),
+        SinkKindEntry(WebhookSinkSettings.self),
+        SinkKindEntry(EmailSinkSettings.self),
+    ]
 
     /// The block's name, referenced by routes' `to`.
     public var name: String
@@ -55,35 +64,24 @@ public struct SinkSettings: Sendable, Equatable {
 
     /// How a route's template is escaped for this sink: JSON string contents for JSON pipes and
     /// webhooks, one text line for text pipes, mail body text for email (the subject uses `.header`).
-    public var templateEscaping: TemplateEscaping {
-        switch kind {
-        case .pipe(let pipe): return pipe.format == .json ? .json : .line
-        case .webhook: return .json
-        case .email: return .body
-        }
-    }
+    public var templateEscaping: TemplateEscaping { kind.settings.templateEscaping }
+
+    /// Whether the sink gets the JSON envelope whatever the route's template (an email sink
+    /// renders subject, body and threading headers itself, at delivery time).
+    public var receivesEnvelope: Bool { kind.settings.receivesEnvelope }
 
     static let commonKeys = ["type", "queue", "when_full", "retry"]
-    static let kinds = ["pipe", "webhook", "email"]
+    static var kinds: [String] { registry.map(\.name) }
 
     /// Reads a `sink` block whose name was already checked; `nil` when `type` is missing or unknown.
     static func read(_ reader: inout BlockReader, name: String) -> SinkSettings? {
         let type = reader.word("type", choices: kinds, required: true)
-        let kind: Kind
-        switch type {
-        case "pipe":
-            reader.allow(PipeSinkSettings.keys)
-            kind = .pipe(PipeSinkSettings.read(&reader))
-        case "webhook":
-            reader.allow(WebhookSinkSettings.keys)
-            kind = .webhook(WebhookSinkSettings.read(&reader))
-        case "email":
-            reader.allow(EmailSinkSettings.keys)
-            kind = .email(EmailSinkSettings.read(&reader))
-        default:
-            reader.allow(PipeSinkSettings.keys + WebhookSinkSettings.keys + EmailSinkSettings.keys)
+        guard let entry = registry.first(where: { $0.name == type }) else {
+            reader.allow(registry.flatMap(\.keys))
             return nil
         }
+        reader.allow(entry.keys)
+        let kind = Kind(entry.read(&reader))
         // `spill` (overflow to disk) is what the spool always does: the value is gone, say so.
         let whenFull: WhenFull
         if let entry = reader.entry("when_full"), Self.isSpill(entry.value.kind) {

@@ -70,3 +70,14 @@ extension String {
         return String(s)
     }
 }
+
+extension WebhookSinkSettings: ConfigurableSinkKind {
+    public static let typeName = "webhook"
+    public var templateEscaping: TemplateEscaping { .json }
+    public var secretReferences: [SecretRef] { secrets }
+}
+
+extension SinkSettings.Kind {
+    /// `type = webhook`.
+    public static func webhook(_ settings: WebhookSinkSettings) -> Self { Self(settings) }
+}

@@ -219,31 +219,11 @@ final class RecoveryPeer: @unchecked Sendable {
     /// `recovery: false` runs it with --no-recovery; `refuse` answers every CONNECT with that CONNECT_ERROR.
     init(recovery: Bool = true, refuse: String? = nil) throws {
         dir = try RepoPaths.temporaryDirectory("mojo-recovery")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: RepoPaths.python)
-        p.arguments = [Self.script, "--host", "127.0.0.1", "--port", "0"] + (recovery ? [] : ["--no-recovery"])
-            + (refuse.map { ["--refuse", $0] } ?? [])
-        p.standardInput = stdinPipe
-        let out = Pipe()
-        p.standardOutput = out
-        _ = FileManager.default.createFile(atPath: dir + "/server.log", contents: nil)
-        p.standardError = FileHandle(forWritingAtPath: dir + "/server.log")
-        try p.run()
-        process = p
-        var line = Data()
-        let handle = out.fileHandleForReading
-        while true {
-            let chunk = handle.readData(ofLength: 1)
-            if chunk.isEmpty {
-                throw DevServerError.exited(log: (try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "")
-            }
-            if chunk[0] == 0x0A { break }
-            line.append(chunk)
-        }
-        let ready = try JSONValue(parsing: [UInt8](line))
-        guard ready["event"]?.stringValue == "ready", let port = ready["port"]?.intValue else {
-            throw DevServerError.badReadyLine(String(decoding: line, as: UTF8.self))
-        }
+        let started = try PythonLauncher.start(
+            [Self.script, "--host", "127.0.0.1", "--port", "0"] + (recovery ? [] : ["--no-recovery"]) + (refuse.map { ["--refuse", $0] } ?? []),
+            stdin: stdinPipe, logPath: dir + "/server.log", name: "recovery_server.py")
+        process = started.process
+        guard let port = started.ready["port"]?.intValue else { throw DevServerError.badReadyLine(started.ready.serialized()) }
         self.port = port
     }
 

@@ -16,14 +16,14 @@ import Testing
 
     @Test func defaultsAndEveryKey() throws {
         guard case .success(let plain) = load(#"sink m { type = email smtp = "smtp://h" from = "a@b.c" to = "c@d.e" }"#),
-              case .email(let d) = plain.sinks[0].kind else { Issue.record("did not load"); return }
+              let d = plain.sinks[0].kind.settings(as: EmailSinkSettings.self) else { Issue.record("did not load"); return }
         #expect(d.starttls && !d.html && d.replyTo == nil && d.maxSize == 10 << 20 && d.timeout == .seconds(60) && d.connectTimeout == .seconds(10))
         let full = load("""
             sink m { type = email smtp = "smtps://h:465" from = "Desk <a@b.c>" to = ["c@d.e", "f@g.h"] starttls = false html = true
                      reply_to = "reply@bridge.example" reply_secret = [env:KEY, env:KEY] imap = "imaps://h/INBOX" processed_folder = "Done"
                      authserv_id = "mx.example" max_size = 1MiB timeout = 5s connect_timeout = 2s }
             """)
-        guard case .success(let config) = full, case .email(let e) = config.sinks[0].kind else { Issue.record("\(full)"); return }
+        guard case .success(let config) = full, let e = config.sinks[0].kind.settings(as: EmailSinkSettings.self) else { Issue.record("\(full)"); return }
         #expect(!e.starttls && e.html && e.replyTo == "reply@bridge.example" && e.replySecrets.count == 2)
         #expect(e.processedFolder == "Done" && e.authservId == "mx.example" && e.maxSize == 1 << 20)
         #expect(e.timeout == .seconds(5) && e.connectTimeout == .seconds(2))

@@ -61,9 +61,9 @@ import Testing
         #expect(config.tenants[0].conversations == ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"])
         #expect(config.tenants[1].token == .command(["get-token", "--org", "org_two"]))
         #expect(config.sinks.map(\.name) == ["bot", "hooks", "desk"])
-        guard case .pipe(let pipe) = config.sinks[0].kind,
-              case .webhook(let hook) = config.sinks[1].kind,
-              case .email(let mail) = config.sinks[2].kind else {
+        guard let pipe = config.sinks[0].kind.settings(as: PipeSinkSettings.self),
+              let hook = config.sinks[1].kind.settings(as: WebhookSinkSettings.self),
+              let mail = config.sinks[2].kind.settings(as: EmailSinkSettings.self) else {
             Issue.record("sink kinds")
             return
         }
@@ -98,7 +98,7 @@ import Testing
         #expect(config.admin == nil)
         #expect(config.spool == SpoolSettings(directory: "/var/lib/mojo-bridge/spool", maxSize: 512 << 20))
         #expect(config.log == LogSettings(level: .info, format: .logfmt))
-        guard case .pipe(let pipe) = config.sinks[0].kind else { return }
+        guard let pipe = config.sinks[0].kind.settings(as: PipeSinkSettings.self) else { return }
         #expect(pipe.per == .conversation && pipe.format == .json && pipe.command == ["bot.sh"])
         #expect(config.sinks[0].queue == 1000 && config.sinks[0].whenFull == .block)
         let route = config.routes[0]

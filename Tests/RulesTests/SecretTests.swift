@@ -18,7 +18,7 @@ import Testing
         #expect(config.tenants.map(\.token) == [.env("MOJO_TOKEN"), .file("/etc/mb/tok en"), .file("/abs/tok"),
                                                .command(["/etc/mb/bin/get-token", "--org", "d"]), .env("MOJO_TOKEN")])
         #expect(config.admin == AdminSettings(listen: "[::1]:9090", token: .env("MOJO_TOKEN")))
-        guard case .email(let mail) = config.sinks[0].kind else { Issue.record("kind"); return }
+        guard let mail = config.sinks[0].kind.settings(as: EmailSinkSettings.self) else { Issue.record("kind"); return }
         #expect(mail.password == .file("/etc/mb/pw") && mail.username == "u" && mail.to == ["c@d", "e@f"])
         #expect(mail.imap == "imaps://mail/INBOX" && mail.pollInterval == .seconds(30))
         #expect(config.sinks[0].templateEscaping == .body)

@@ -57,7 +57,7 @@ import Testing
         #expect(config.sinks.map(\.name) == ["autoresponder"])
         #expect(config.routes.map(\.name) == ["demo-autoresponder"])
         #expect(config.files.count == 2)
-        guard case .pipe(let pipe) = config.sinks[0].kind else { Issue.record("not a pipe"); return }
+        guard let pipe = config.sinks[0].kind.settings(as: PipeSinkSettings.self) else { Issue.record("not a pipe"); return }
         #expect(pipe.command == [Self.repoPath("Bridges/autoresponder.sh")])
         let hello = Fixtures.message("Hello")
         #expect(config.match(hello).map(\.name) == ["demo-autoresponder"])

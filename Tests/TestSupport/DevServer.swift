@@ -34,35 +34,19 @@ public final class DevServer: @unchecked Sendable {
         let dir = try stateDir ?? RepoPaths.temporaryDirectory("mojo-devserver")
         self.stateDir = dir
         self.ownsStateDir = stateDir == nil
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: RepoPaths.python)
         // Through a small launcher: the test runner's threads block most signals and a spawned
         // process inherits that mask, so it is reset here (else SIGTERM would never arrive); and
         // the server exits when our end of its stdin closes, so a crashed test run leaves no
         // server behind.
-        p.arguments = ["-c", Self.launcher, RepoPaths.devServer, "--host", "127.0.0.1", "--port", String(port), "--state-dir", dir]
-            + (demo ? ["--demo"] : []) + extraArguments
         let input = Pipe()
-        p.standardInput = input
         self.stdinPipe = input
-        let out = Pipe()
-        p.standardOutput = out
-        _ = FileManager.default.createFile(atPath: dir + "/server.log", contents: nil)
-        p.standardError = FileHandle(forWritingAtPath: dir + "/server.log") ?? FileHandle.nullDevice
-        try p.run()
-        self.process = p
-        // Read the ready line (blocking, bounded by the server's own start-up).
-        var line = Data()
-        let handle = out.fileHandleForReading
-        while true {
-            let chunk = handle.readData(ofLength: 1)
-            if chunk.isEmpty { throw DevServerError.exited(log: (try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "") }
-            if chunk[0] == 0x0A { break }
-            line.append(chunk)
-        }
-        let ready = try JSONValue(parsing: [UInt8](line))
-        guard ready["event"]?.stringValue == "ready", let port = ready["port"]?.intValue, let url = ready["url"]?.stringValue else {
-            throw DevServerError.badReadyLine(String(decoding: line, as: UTF8.self))
+        let started = try PythonLauncher.start(
+            ["-c", Self.launcher, RepoPaths.devServer, "--host", "127.0.0.1", "--port", String(port), "--state-dir", dir]
+                + (demo ? ["--demo"] : []) + extraArguments,
+            stdin: input, logPath: dir + "/server.log", name: "the dev server")
+        self.process = started.process
+        guard let port = started.ready["port"]?.intValue, let url = started.ready["url"]?.stringValue else {
+            throw DevServerError.badReadyLine(started.ready.serialized())
         }
         self.port = port
         self.url = url

@@ -11,25 +11,10 @@ public final class PythonPeer: @unchecked Sendable {
 
     /// Starts `Tests/Peers/<script>` with `arguments`.
     public init(_ script: String, arguments: [String] = []) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: RepoPaths.python)
-        p.arguments = [RepoPaths.root + "/Tests/Peers/" + script, "--port", "0"] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = input
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        process = p
-        var line = Data()
-        while true {
-            let c = out.fileHandleForReading.readData(ofLength: 1)
-            if c.isEmpty { throw DevServerError.exited(log: "\(script) exited before it was ready") }
-            if c[0] == 0x0A { break }
-            line.append(c)
-        }
-        guard let port = (try JSONValue(parsing: [UInt8](line)))["port"]?.intValue else {
-            throw DevServerError.badReadyLine(String(decoding: line, as: UTF8.self))
-        }
+        let started = try PythonLauncher.start([RepoPaths.root + "/Tests/Peers/" + script, "--port", "0"] + arguments,
+                                               stdin: input, logPath: nil, name: script)
+        process = started.process
+        guard let port = started.ready["port"]?.intValue else { throw DevServerError.badReadyLine(started.ready.serialized()) }
         self.port = port
     }
 
@@ -39,5 +24,40 @@ public final class PythonPeer: @unchecked Sendable {
     deinit {
         process.terminate()
         try? input.fileHandleForWriting.close()
+    }
+}
+
+/// The one way Python peers are started: the shared .venv's interpreter with `arguments`,
+/// stdout read up to the peer's `{"event":"ready",...}` line (readiness awaited, never slept
+/// for), stderr to `logPath` (nil: discarded). Peers exit when our end of `stdin` closes.
+public enum PythonLauncher {
+    public static func start(_ arguments: [String], stdin: Pipe, logPath: String?, name: String) throws -> (process: Process, ready: JSONValue) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: RepoPaths.python)
+        p.arguments = arguments
+        p.standardInput = stdin
+        let out = Pipe()
+        p.standardOutput = out
+        if let logPath {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            p.standardError = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
+        try p.run()
+        var line = Data()
+        let handle = out.fileHandleForReading
+        while true {
+            let chunk = handle.readData(ofLength: 1)
+            if chunk.isEmpty {
+                let log = logPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+                throw DevServerError.exited(log: log.isEmpty ? "\(name) exited before it was ready" : log)
+            }
+            if chunk[0] == 0x0A { break }
+            line.append(chunk)
+        }
+        let ready = try JSONValue(parsing: [UInt8](line))
+        guard ready["event"]?.stringValue == "ready" else { throw DevServerError.badReadyLine(String(decoding: line, as: UTF8.self)) }
+        return (p, ready)
     }
 }

@@ -8,7 +8,7 @@ final class SinkRunner {
     let name: String
     let sink: Sink
     let spool: SinkSpool
-    private let loop: EventLoop
+    private let loop: any Scheduler
     private let log: Logger
     private let schedule: [Int]
     private let whenFull: SinkSettings.WhenFull
@@ -51,13 +51,13 @@ final class SinkRunner {
     /// The oldest event dropped to make room (`when_full = drop_oldest`; metrics).
     var onDropped: (() -> Void)?
 
-    init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: EventLoop, log: Logger, nowMs: @escaping () -> Int64) {
+    init(settings: SinkSettings, sink: Sink, spool: SinkSpool, loop: any Scheduler, log: Logger, nowMs: @escaping () -> Int64) {
         self.name = settings.name
         self.sink = sink
         self.spool = spool
         self.loop = loop
         self.log = log.with("sink", settings.name)
-        self.schedule = settings.retry.map { Int($0.components.seconds) * 1000 + Int($0.components.attoseconds / 1_000_000_000_000_000) }
+        self.schedule = settings.retry.map(\.wholeMilliseconds)
         self.whenFull = settings.whenFull
         self.nowMs = nowMs
         var touched: [Int] = []

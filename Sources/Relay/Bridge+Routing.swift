@@ -5,24 +5,6 @@ import Rules
 import Transport
 
 extension Bridge {
-    public func sessionDidConnect(_ session: TenantSession, recovered: Bool) {
-        if let tenant = session.configuration.tenant, sessions[tenant] === session {
-            connectionRestored(tenant: tenant, session: session)
-        }
-        // Mirror presence: who is online now, after every (re)connect.
-        session.emit(.presenceGet)
-        fireSettled(force: false)
-    }
-
-    public func session(_ session: TenantSession, refused failure: ConnectionFailure) {
-        log.error("command not sent", [("tenant", session.configuration.tenant ?? ""), ("reason", failure.description)])
-    }
-
-    public func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
-        // The session logs its own failures with the reason and the next delay.
-        if let tenant = session.configuration.tenant, sessions[tenant] === session { connectionLost(tenant: tenant) }
-    }
-
     /// A MOJO event: route it to the sinks that want it.
     public func session(_ session: TenantSession, event name: String, data: UnsafeRawBufferPointer) {
         guard !stopping, let tenant = session.configuration.tenant else { return }
@@ -50,28 +32,8 @@ extension Bridge {
             if let c = event.conversationId, let text = event.content {
                 origin = origins.echo(tenant: tenant, conversation: c, content: text)
             }
-        case "message:sent":
-            let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
-            replyAnswered(answered, tenant: tenant)
-            if let id = answered?.commandId, let waiter = replyWaiters.removeValue(forKey: id) {
-                waiter(.sent(messageId: payload["messageId"]?.stringValue ?? ""))
-            }
-            fireSettled(force: false)
-        case "message:error":
-            let answered = origins.answered(tenant: tenant, conversation: event.conversationId)
-            replyAnswered(answered, tenant: tenant)
-            if let id = answered?.commandId, let waiter = replyWaiters.removeValue(forKey: id) {
-                waiter(.refused(error: payload["error"]?.stringValue ?? "refused"))
-            }
-            log.warn("server refused a message", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
-                                                   ("error", payload["error"]?.stringValue ?? ""), ("sink", answered?.sink ?? "")])
-            // The sink that sent it hears the error, whatever the routes say.
-            if let answered, let runner = sinks[answered.sink] {
-                runner.enqueue(envelopeDelivery(event, data: data, route: "", hops: answered.hops))
-                if config.sink(named: answered.sink)?.whenFull == .block { checkFull(runner) }
-            }
-            origin = answered
-            fireSettled(force: false)
+        case "message:sent", "message:error":
+            origin = serverAnswered(name, event, data: data, payload: { payload })
         case "conversation:error":
             log.warn("conversation error from server", [("tenant", tenant), ("conversation", event.conversationId ?? ""),
                                                          ("error", payload["error"]?.stringValue ?? "")])
@@ -94,9 +56,11 @@ extension Bridge {
                     remembered = true
                 }
                 // A rendered delivery reads `event.data`; an envelope splices `data` unchanged.
-                let delivery = target.renders
+                var delivery = target.renders
                     ? renderedDelivery(withTree(), route: route, settings: target.settings, hops: hops)
                     : envelopeDelivery(event, data: data, route: route.name, hops: hops)
+                // What the kind attaches to each delivery (an email subject), spooled with it.
+                if target.attributes { delivery.attributes = target.settings.kind.settings.attributes(for: withTree()) }
                 if let runner = target.runner { runner.enqueue(delivery) } else { holdForHandover(target.sink, delivery) }
                 target.routed?.increment()
                 if target.blocks, let runner = target.runner { checkFull(runner) }
@@ -122,6 +86,8 @@ extension Bridge {
         let routed: Counter?
         /// `when_full = block`: a full spool pauses the sessions (Bridge+Backpressure.swift).
         let blocks: Bool
+        /// The kind attaches attributes to each delivery (`SinkKindSettings.attributes(for:)`).
+        let attributes: Bool
     }
 
     func buildRouteTable() -> [[RouteTarget]] {
@@ -132,7 +98,8 @@ extension Bridge {
                 guard runner != nil || handover[name] != nil else { return nil }
                 return RouteTarget(sink: name, runner: runner, settings: settings,
                                    renders: !settings.receivesEnvelope && (route.template != nil || settings.templateEscaping != .json),
-                                   routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block)
+                                   routed: routedCounter(sink: name, route: route.name), blocks: settings.whenFull == .block,
+                                   attributes: settings.kind.settings.hasDeliveryAttributes)
             }
         }
         routeTable = table
