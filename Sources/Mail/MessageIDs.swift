@@ -2,7 +2,9 @@
 ///
 /// - a MOJO message's mail to one recipient: `<m.MSG.R@domain>`, the same on every redelivery;
 /// - the thread root of a conversation for one recipient: `<c.CONV.R@domain>` (never sent
-///   itself; every mail of the conversation names it in `References`, so clients thread them).
+///   itself; every mail of the conversation names it in `References`, so clients thread them);
+/// - a digest of N MOJO messages to one recipient: `<d.N.HASH.R@domain>`, HASH a 64-bit
+///   FNV-1a of the message ids in order (the same digest again is the same mail).
 ///
 /// MSG and CONV are the MOJO ids when they contain only letters, digits, `-` and `_`, otherwise
 /// `x` plus their base32; R is a short hash of the normalised recipient address.
@@ -15,6 +17,21 @@ public enum MessageIDs {
     /// The thread root of `conversation` for `recipient`.
     public static func thread(_ conversation: String, recipient: String, domain: String) -> String {
         "<c.\(token(conversation)).\(recipientTag(recipient))@\(domain)>"
+    }
+
+    /// The Message-ID of a digest of MOJO messages `messageIds` (in order) to `recipient`.
+    public static func digest(_ messageIds: [String], recipient: String, domain: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for id in messageIds {
+            for b in id.utf8 {
+                h ^= UInt64(b)
+                h = h &* 0x100_0000_01b3
+            }
+            h ^= 0x0A
+            h = h &* 0x100_0000_01b3
+        }
+        let hash = Base32.encode((0..<8).map { UInt8(truncatingIfNeeded: h >> (8 * UInt64($0))) })
+        return "<d.\(messageIds.count).\(hash).\(recipientTag(recipient))@\(domain)>"
     }
 
     /// The MOJO message id named by one of our Message-IDs (`<m.MSG.R@domain>`), if `value` is one.

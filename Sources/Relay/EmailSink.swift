@@ -12,37 +12,70 @@ import Transport
 ///
 /// The sink gets the JSON envelope (see `SinkSettings.receivesEnvelope`) and renders subject,
 /// body and threading headers at delivery time, so a spooled mail is rebuilt identically after
-/// a restart (same Message-ID). One mail is in flight at a time; libcurl keeps the SMTP
-/// connection open between mails. Outcomes: 2xx delivered; 4xx replies and network errors
-/// retried on the sink's schedule; 5xx replies dead-lettered with the server's reply.
+/// a restart (same Message-ID), with the route's template in force at that time. One mail is in
+/// flight at a time; libcurl keeps the SMTP connection open between mails. Outcomes: 2xx
+/// delivered; 4xx replies and network errors retried on the sink's schedule; 5xx replies
+/// dead-lettered with the server's reply.
+///
+/// Digest mode (`digest = 60s`): the sink holds a conversation's messages (they stay in the
+/// spool, unanswered, so a kill loses none) from the first one on for the digest period, or
+/// until `digest_max` of them, then mails them as one message per recipient and only then
+/// reports every one of them delivered. A failed digest reports its outcome for each message
+/// (each keeps its own retry count), so they come back, are held again and go out together.
+/// A "digest" of one message is that message's ordinary mail.
 public final class EmailSink: Sink {
     public let name: String
-    private let settings: EmailSinkSettings
-    private let setup: EmailReplySetup
+    let settings: EmailSinkSettings
+    let setup: EmailReplySetup
     private let curl: CurlMulti
-    private let log: Logger
-    private weak var host: SinkHost?
+    private let loop: EventLoop
+    let log: Logger
+    weak var host: SinkHost?
     private let password: String?
-    private let templates: [String: Template]
+    /// The template of a route, as the configuration in force says now (a reload reaches a
+    /// running sink: mails are rendered when they are sent).
+    let template: (String) -> Template?
     private var inFlight: RequestID?
     private var stopped = false
-    /// (event id, recipient) already accepted by the server in this run: a retry after a
-    /// partial failure does not mail those recipients again (bounded; oldest forgotten).
-    private var accepted: Set<String> = []
-    private var acceptedOrder: [String] = []
+    /// (event, recipient) pairs the server accepted, so a retry after a partial failure does not
+    /// mail those recipients again (kept in a file with several recipients, so after a restart too).
+    let accepted: EmailAcceptedLog
+    /// Messages waiting for the SMTP connection, one batch (one mail per recipient) each, in order;
+    /// the first is being sent while `inFlight` is set.
+    private var due: [[Held]] = []
+    private var dueHead = 0
+    /// Digests collecting, by tenant and conversation.
+    private var collecting: [String: Collecting] = [:]
     private var poller: EmailIMAPPoller?
     private let inbound: EmailInbound
     private let seen: EmailSeenSet
 
-    /// Creates the sink; `templates` maps route names to their templates (the body of a mail).
-    public init(settings: SinkSettings, email: EmailSinkSettings, tenants: [String], templates: [String: Template],
+    /// A message the sink holds, with the runner's callback.
+    struct Held {
+        let delivery: Delivery
+        let event: RoutableEvent
+        let done: (DeliveryOutcome) -> Void
+    }
+
+    private struct Collecting {
+        var items: [Held] = []
+        var timer: TimerID?
+    }
+
+    /// The most messages held for digests at once, across conversations (the sink's capacity):
+    /// more wait in the spool until a digest leaves.
+    public static let digestCapacity = 1000
+
+    /// Creates the sink; `template` gives a route's template (the body of a mail).
+    public init(settings: SinkSettings, email: EmailSinkSettings, tenants: [String], template: @escaping (String) -> Template?,
                 spoolDirectory: String?, curl: CurlMulti, loop: EventLoop, logger: Logger, host: SinkHost) throws(SinkSetupError) {
         name = settings.name
         self.settings = email
         self.curl = curl
+        self.loop = loop
         self.log = logger.with("sink", settings.name)
         self.host = host
-        self.templates = templates
+        self.template = template
         setup = try EmailReplySetup(settings: settings, email: email, tenants: tenants)
         if let ref = email.password {
             switch SecretResolver.value(of: ref) {
@@ -55,6 +88,7 @@ public final class EmailSink: Sink {
         inbound = EmailInbound(setup: setup, policy: InboundPolicy(authservId: email.authservId), maxSize: email.maxSize)
         let files = spoolDirectory.map { EmailStateFiles(spoolDirectory: $0, sink: settings.name) }
         seen = EmailSeenSet(files: files)
+        accepted = EmailAcceptedLog(files: setup.recipients.count > 1 ? files : nil)
         if let imap = email.imap {
             guard setup.codec != nil else { throw SinkSetupError(sink: settings.name, reason: "`imap` needs `reply_to` and `reply_secret`") }
             if let folder = email.processedFolder, !EmailIMAPPoller.isValidFolder(folder) {
@@ -75,26 +109,67 @@ public final class EmailSink: Sink {
         }
     }
 
-    public var capacity: Int { 1 }
-    public var pipelinesConversations: Bool { false }
+    private var digestMs: Int { WebhookSink.ms(settings.digest) }
+    public var capacity: Int { digestMs > 0 ? Self.digestCapacity : 1 }
+    /// In digest mode the runner hands over a conversation's messages without waiting for the
+    /// previous one: they are held together.
+    public var pipelinesConversations: Bool { digestMs > 0 }
 
     // MARK: out
 
     public func deliver(_ delivery: Delivery, _ done: @escaping (DeliveryOutcome) -> Void) {
         guard !stopped else { return }
-        let mails: [(recipient: String, bytes: [UInt8])]
-        switch render(delivery) {
+        let event: RoutableEvent
+        switch Self.message(delivery) {
         case .failure(let e): return done(.failed(reason: e.reason))
         case .success(nil): return done(.delivered)
-        case .success(let m?): mails = m
+        case .success(let e?): event = e
         }
-        send(mails[...], delivery: delivery, done)
+        let held = Held(delivery: delivery, event: event, done: done)
+        guard digestMs > 0 else {
+            due.append([held])
+            return sendNext()
+        }
+        let key = event.tenant + "\u{0}" + (event.conversationId ?? "")
+        var c = collecting[key] ?? Collecting()
+        c.items.append(held)
+        if c.items.count >= settings.digestLimit {
+            if let t = c.timer { loop.cancel(t) }
+            collecting[key] = nil
+            due.append(c.items)
+            return sendNext()
+        }
+        if c.timer == nil { c.timer = loop.schedule(afterMilliseconds: digestMs) { [weak self] in self?.digestDue(key) } }
+        collecting[key] = c
+        log.debug("message held for a digest", [("id", delivery.eventId), ("conversation", event.conversationId ?? ""),
+                                                 ("held", String(c.items.count))])
     }
 
-    private func send(_ mails: ArraySlice<(recipient: String, bytes: [UInt8])>, delivery: Delivery, _ done: @escaping (DeliveryOutcome) -> Void) {
-        guard let (recipient, bytes) = mails.first else { return done(.delivered) }
-        let key = delivery.eventId + "\u{0}" + recipient
-        if accepted.contains(key) { return send(mails.dropFirst(), delivery: delivery, done) }
+    private func digestDue(_ key: String) {
+        guard !stopped, let c = collecting.removeValue(forKey: key) else { return }
+        due.append(c.items)
+        sendNext()
+    }
+
+    /// Starts the next batch when the connection is free.
+    private func sendNext() {
+        guard !stopped, inFlight == nil, dueHead < due.count else { return }
+        let batch = due[dueHead]
+        switch mails(for: batch) {
+        case .failure(let e):
+            finish(.failed(reason: e.reason))
+            return sendNext()
+        case .success(let mails):
+            transmit(mails[...])
+        }
+    }
+
+    /// Sends a batch's mails one after the other; the first failure ends the batch.
+    private func transmit(_ mails: ArraySlice<Mail>) {
+        guard let mail = mails.first else {
+            finish(.delivered)
+            return sendNext()
+        }
         var request = MailTransferRequest(url: settings.smtp)
         request.requireTLS = settings.starttls
         request.username = settings.username
@@ -103,8 +178,8 @@ public final class EmailSink: Sink {
         request.connectTimeoutMs = WebhookSink.ms(settings.connectTimeout)
         request.timeoutMs = WebhookSink.ms(settings.timeout)
         request.mailFrom = setup.from.address
-        request.recipients = [recipient]
-        request.upload = bytes
+        request.recipients = [mail.recipient]
+        request.upload = mail.bytes
         inFlight = curl.perform(mail: request) { [weak self] result in
             guard let self else { return }
             self.inFlight = nil
@@ -112,18 +187,30 @@ public final class EmailSink: Sink {
             (self.host as? Bridge)?.count("mojo_bridge_email_smtp_total", "SMTP submissions by result (the reply code, or curl_N)",
                                           [("sink", self.name), ("result", result.succeeded ? "ok" : result.replyCode >= 400 ? String(result.replyCode) : "curl_\(result.curlCode)")])
             if result.succeeded {
-                self.remember(key)
-                self.log.debug("mail accepted", [("id", delivery.eventId), ("to", recipient), ("reply", result.serverReply)])
-                return self.send(mails.dropFirst(), delivery: delivery, done)
+                self.accepted.record(mail.eventIds, recipient: mail.recipient)
+                self.log.debug("mail accepted", [("ids", mail.eventIds.joined(separator: ",")), ("to", mail.recipient), ("reply", result.serverReply)])
+                return self.transmit(mails.dropFirst())
             }
-            done(Self.outcome(result, starttls: self.settings.starttls))
+            self.finish(Self.outcome(result, starttls: self.settings.starttls))
+            self.sendNext()
         }
     }
 
-    private func remember(_ key: String) {
-        guard accepted.insert(key).inserted else { return }
-        acceptedOrder.append(key)
-        if acceptedOrder.count > 10_000 { accepted.remove(acceptedOrder.removeFirst()) }
+    /// Reports the outcome of the batch being sent for each of its messages: in reverse order,
+    /// so the runner sees the conversation's first message last and retries from it.
+    private func finish(_ outcome: DeliveryOutcome) {
+        let batch = due[dueHead]
+        dueHead += 1
+        if dueHead == due.count {
+            due.removeAll(keepingCapacity: true)
+            dueHead = 0
+        } else if dueHead > 64 {
+            due.removeFirst(dueHead)
+            dueHead = 0
+        }
+        if outcome == .delivered { accepted.forget(batch.map(\.delivery.eventId)) }
+        if batch.count > 1, outcome == .delivered { log.info("digest mailed", [("messages", String(batch.count))]) }
+        for held in batch.reversed() { held.done(outcome) }
     }
 
     /// 4xx and network failures retry; 5xx and refusals that cannot heal by waiting dead-letter.
@@ -142,51 +229,6 @@ public final class EmailSink: Sink {
             if r.curlCode == 67 { return .failed(reason: "login refused: \(r.error)\(said)") }
             return .retry(reason: "\(r.error) (curl \(r.curlCode))\(said)", afterMs: nil)
         }
-    }
-
-    /// The mails for a delivery, one per recipient; nil when the event is not a message (nothing
-    /// to mail); a failure when it cannot be built (dead-lettered with the reason).
-    func render(_ delivery: Delivery) -> Result<[(recipient: String, bytes: [UInt8])]?, MailBuildError> {
-        guard let json = try? JSONValue(parsing: delivery.payload) else { return .failure(MailBuildError(reason: "the spooled event is not JSON")) }
-        let event: RoutableEvent
-        switch RoutableEvent.decode(envelope: json) {
-        case .failure(let e): return .failure(MailBuildError(reason: e.description))
-        case .success(let e): event = e
-        }
-        guard event.type == "message:new", let conversation = event.conversationId else { return .success(nil) }
-        let message = event.data["message"]
-        let messageId = message?["id"]?.stringValue ?? delivery.eventId
-        let replyToId = message?["replyToId"]?.stringValue
-        // Rendered when the event was routed and spooled with it (`EmailSinkSettings.attributes`).
-        let subject = delivery.attributes.first { $0.0 == "subject" }?.1 ?? settings.subject.render(event, escaping: .header)
-        let text = (templates[delivery.route] ?? Template.defaultBody).render(event, escaping: .body)
-        let displayName = setup.from.name.isEmpty ? "\(event.senderName ?? "MOJO") via MOJO" : setup.from.name
-        let domain = setup.messageDomain
-        let now = Timestamp.nowUnixMilliseconds() / 1000
-        var mails: [(recipient: String, bytes: [UInt8])] = []
-        for r in setup.recipients {
-            var mail = OutgoingMail(from: MailAddress(name: displayName, address: setup.from.address), to: r, subject: subject,
-                                    date: now, messageId: MessageIDs.message(messageId, recipient: r.address, domain: domain), text: text)
-            if let codec = setup.codec {
-                mail.replyTo = MailAddress(name: displayName,
-                                           address: codec.address(tenant: event.tenant, conversation: conversation, recipient: r.address))
-            }
-            let root = MessageIDs.thread(conversation, recipient: r.address, domain: domain)
-            mail.references = [root]
-            mail.inReplyTo = root
-            if let replyToId {
-                let answered = MessageIDs.message(replyToId, recipient: r.address, domain: domain)
-                mail.references.append(answered)
-                mail.inReplyTo = answered
-            }
-            let listToken = String(conversation.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }.prefix(64))
-            mail.listId = ("MOJO conversation", (listToken.isEmpty ? "conversation" : listToken) + "." + domain)
-            if settings.html { mail.html = OutgoingMail.htmlEscaped(text) }
-            do { mails.append((r.address, try mail.render())) } catch {
-                return .failure(MailBuildError(reason: "cannot build the mail: \(error.reason)"))
-            }
-        }
-        return .success(mails)
     }
 
     // MARK: in
@@ -230,9 +272,14 @@ public final class EmailSink: Sink {
         stopped = true
         poller?.stop()
         poller = nil
-        // A mail in flight is abandoned; its event stays spooled and is sent again after a restart.
+        // A mail in flight, and every message held for a digest, is abandoned: the runner's
+        // callbacks are never called, so the events stay spooled and are sent after a restart.
         if let id = inFlight { curl.cancel(id) }
         inFlight = nil
+        for c in collecting.values { if let t = c.timer { loop.cancel(t) } }
+        collecting = [:]
+        due = []
+        dueHead = 0
         done()
     }
 }

@@ -71,30 +71,74 @@ public struct EmailStateFiles {
 }
 
 /// Message-IDs already posted, bounded, with their file.
+///
+/// The daemon's IMAP poller and any number of `mojo-bridge ingest-mail` processes may share one
+/// sink's file: every insert takes an exclusive `flock(2)` on `<sink>.seen.lock`, reads the file
+/// again, adds the id and writes it back (nobody's ids are overwritten), and `contains` reads the
+/// file again when another process replaced it since. Two copies of one mail handled at the very
+/// same moment by two processes can still both be posted (the check and the insert are not one
+/// step, as a post takes a round trip to MOJO); an MTA delivers one copy at a time.
 public final class EmailSeenSet {
     private var order: [String]
     private var set: Set<String>
     private let files: EmailStateFiles?
+    /// The file as last read (inode, size, modification time): another writer replaces it.
+    private var identity: [Int] = []
 
     /// The set loaded from `files` (nil: in memory only).
     public init(files: EmailStateFiles?) {
         self.files = files
-        order = files?.loadSeen() ?? []
-        set = Set(order)
+        order = []
+        set = []
+        reload()
     }
 
-    /// Whether `id` was posted before.
-    public func contains(_ id: String) -> Bool { set.contains(id) }
+    /// Whether `id` was posted before (by this process or another sharing the file).
+    public func contains(_ id: String) -> Bool {
+        if files != nil && Self.identity(of: path) != identity { reload() }
+        return set.contains(id)
+    }
 
-    /// Records `id` and saves the set.
+    /// Records `id` and saves the set, merged with what other processes saved meanwhile.
     public func insert(_ id: String) {
-        guard set.insert(id).inserted else { return }
+        guard let files else {
+            add(id)
+            return
+        }
+        _ = mkdir(files.directory, 0o700)
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
+        defer { if lock >= 0 { close(lock) } }
+        reload()
+        guard add(id) else { return }
+        files.saveSeen(order)
+        identity = Self.identity(of: path)
+    }
+
+    private var path: String { files.map { "\($0.directory)/\($0.sink).seen" } ?? "" }
+
+    @discardableResult
+    private func add(_ id: String) -> Bool {
+        guard set.insert(id).inserted else { return false }
         order.append(id)
         if order.count > EmailStateFiles.seenLimit {
             let drop = order.count - EmailStateFiles.seenLimit
             for old in order.prefix(drop) { set.remove(old) }
             order.removeFirst(drop)
         }
-        files?.saveSeen(order)
+        return true
+    }
+
+    private func reload() {
+        guard let files else { return }
+        identity = Self.identity(of: path)
+        order = files.loadSeen()
+        set = Set(order)
+    }
+
+    private static func identity(of path: String) -> [Int] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return [] }
+        return [Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)]
     }
 }

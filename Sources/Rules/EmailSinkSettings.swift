@@ -38,10 +38,16 @@ public struct EmailSinkSettings: Sendable, Equatable {
     public var authservId: String?
     /// `max_size`: larger inbound mails are refused (default 10MiB).
     public var maxSize: Int
+    /// `digest`: collect a conversation's messages for this long into one mail per recipient
+    /// (at most `digestLimit` messages a mail); zero (the default) mails each message at once.
+    public var digest: Duration = .zero
+    /// `digest_max`: the most messages one digest mail holds (default 100, 2...1000); a fuller
+    /// digest is sent at once.
+    public var digestLimit: Int = 100
 
     static let keys = ["smtp", "from", "to", "username", "password", "subject", "imap", "poll_interval",
                        "starttls", "ca_file", "connect_timeout", "timeout", "html", "reply_to", "reply_secret",
-                       "processed_folder", "authserv_id", "max_size"]
+                       "processed_folder", "authserv_id", "max_size", "digest", "digest_max"]
     static let defaultSubject = "{sender.name} in {conversation}"
 
     static func read(_ reader: inout BlockReader) -> EmailSinkSettings {
@@ -59,7 +65,7 @@ public struct EmailSinkSettings: Sendable, Equatable {
                 reader.fail(location, "`reply_to` needs `reply_secret`", hint: "add `reply_secret = file:/run/secrets/mail-reply-key`")
             }
         }
-        return EmailSinkSettings(smtp: reader.url("smtp", schemes: ["smtp", "smtps"], required: true) ?? "",
+        var settings = EmailSinkSettings(smtp: reader.url("smtp", schemes: ["smtp", "smtps"], required: true) ?? "",
                                  from: reader.string("from", required: true) ?? "",
                                  to: reader.stringList("to", required: true) ?? [],
                                  username: reader.string("username"),
@@ -79,6 +85,9 @@ public struct EmailSinkSettings: Sendable, Equatable {
                                  processedFolder: reader.string("processed_folder"),
                                  authservId: reader.string("authserv_id"),
                                  maxSize: reader.size("max_size", default: 10 << 20))
+        settings.digest = reader.duration("digest", default: .zero)
+        settings.digestLimit = reader.integer("digest_max", default: 100, range: 2...1000)
+        return settings
     }
 }
 

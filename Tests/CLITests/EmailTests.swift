@@ -214,4 +214,150 @@ import TestSupport
         #expect(try peers.mails(2, wait: 1).count == 1)
         #expect(d.stop() == 0)
     }
+
+    @Test func aDisplayNameWithLineBreaksCannotInjectAHeader() throws {
+        let peers = try Peers(imap: false)
+        let user = "user_eve_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try world.control.post("/control/users", ["id": .string(user), "name": "Eve\r\nBcc: victim@evil.test\r\nX-Injected: yes\n\rSubject: pwned",
+                                                      "tenants": [.string(DemoWorld.tenant)]])
+        let c = try world.newConversation(members: [user, DemoWorld.alice, DemoWorld.bridgeUser])
+        let d = try Daemon(rules: rules(peers, conversation: c), environment: Self.env)
+        try world.post("hello from Eve", to: c, as: user)
+        let mail = try #require(try peers.mails(1).first)
+        let headers = try #require(mail["headers"]?.objectValue)
+        #expect(mail["rcpt_tos"] == ["alice@example.org"])
+        #expect(headers["bcc"] == nil && headers["x-injected"] == nil, "\(headers.keys)")
+        #expect(headers["subject"]?.arrayValue?.count == 1)
+        #expect(mail["defects"]?.arrayValue?.isEmpty == true, "\(mail)")
+        // Folding (CRLF + space between the quoted name and the address) is the only line break.
+        func unfolded(_ v: String) -> String { v.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\r\n\t", with: " ") }
+        let from = unfolded(headers["from"]?.arrayValue?.first?.stringValue ?? "")
+        #expect(from == "\"Eve  Bcc: victim@evil.test  X-Injected: yes  Subject: pwned via MOJO\" <bridge@bridge.test>", "\(from)")
+        #expect(!from.contains("\r") && !from.contains("\n"), "\(from)")
+        let raw = mail["raw_headers"]?["from"]?.arrayValue?.first?.stringValue ?? ""
+        #expect(raw.hasPrefix("\"Eve") && raw.unicodeScalars.allSatisfy { $0.isASCII }, "\(raw)")
+        let replyTo = unfolded(headers["reply-to"]?.arrayValue?.first?.stringValue ?? "")
+        #expect(replyTo.contains("<reply+") && !replyTo.contains("\n"), "\(replyTo)")
+        #expect(try peers.mails(2, wait: 1).count == 1)
+        #expect(d.stop() == 0)
+    }
+
+    @Test func aDigestCollectsAConversationIntoOneThreadedMail() throws {
+        let peers = try Peers(imap: false)
+        let c = try world.newConversation()
+        // digest_max flushes deterministically: the third message sends the digest.
+        let d = try Daemon(rules: rules(peers, conversation: c, extra: "digest = 10m  digest_max = 3"), environment: Self.env)
+        var ids: [String] = []
+        for text in ["one", "two", "three"] {
+            let posted = try world.post("digest \(text)", to: c)
+            ids.append(posted["id"]?.stringValue ?? posted["message"]?["id"]?.stringValue ?? "")
+        }
+        let mail = try #require(try peers.mails(1).first)
+        let headers = try #require(mail["headers"])
+        let text = mail["text"]?.stringValue ?? ""
+        let positions = ["digest one", "digest two", "digest three"].compactMap { text.range(of: $0)?.lowerBound }
+        #expect(positions.count == 3 && positions == positions.sorted(), "\(text)")
+        #expect(headers["subject"]?.arrayValue?.first?.stringValue?.hasSuffix("(3 messages)") == true)
+        let messageId = headers["message-id"]?.arrayValue?.first?.stringValue ?? ""
+        #expect(messageId.hasPrefix("<d.3.") && !ids.contains { !$0.isEmpty && messageId.contains($0) }, "\(messageId)")
+        let root = headers["in-reply-to"]?.arrayValue?.first?.stringValue ?? ""
+        #expect(root.hasPrefix("<c.") && headers["references"]?.arrayValue?.first?.stringValue?.contains(root) == true)
+        #expect(headers["reply-to"]?.arrayValue?.first?.stringValue?.contains("<reply+") == true)
+        #expect((mail["max_line"]?.intValue ?? 999) < 78)
+
+        // A fourth message alone, after the digest period: its own ordinary mail, same thread.
+        #expect(try reloadDigest(d, peers, c, "digest = 300ms"))
+        let posted = try world.post("digest four", to: c)
+        let mails = try peers.mails(2)
+        #expect(mails.count == 2, "\(mails)")
+        let single = try #require(mails.last?["headers"])
+        let fourth = posted["id"]?.stringValue ?? posted["message"]?["id"]?.stringValue ?? "?"
+        #expect(single["message-id"]?.arrayValue?.first?.stringValue?.contains(fourth) == true)
+        #expect(single["in-reply-to"]?.arrayValue?.first?.stringValue == root)
+        #expect(mails.last?["text"]?.stringValue?.contains("digest four") == true)
+        #expect(d.stop() == 0)
+    }
+
+    func reloadDigest(_ d: Daemon, _ peers: Peers, _ c: String, _ extra: String) throws -> Bool {
+        try d.reload(rules: rules(peers, conversation: c, extra: extra))
+    }
+
+    @Test func aRefusedDigestIsRetriedWholeAndTheSpoolKeepsItsMessages() throws {
+        let peers = try Peers(imap: false)
+        _ = try peers.smtp.control.post("/control/script", ["replies": ["451 4.3.0 greylisted, try again"]])
+        let c = try world.newConversation()
+        let d = try Daemon(rules: rules(peers, conversation: c, extra: "digest = 10m  digest_max = 2"), environment: Self.env)
+        try world.post("retry one", to: c)
+        try world.post("retry two", to: c)
+        #expect(d.process.waitForStderr("will retry", occurrences: 2), "\(d.process.stderr)")
+        let mails = try peers.mails(1)
+        #expect(mails.count == 1)
+        let text = mails.first?["text"]?.stringValue ?? ""
+        #expect(text.contains("retry one") && text.contains("retry two"), "\(text)")
+        #expect(try peers.smtp.control.get("/control/stats")["refused"]?.intValue == 1)
+        #expect(d.process.waitForStderr("digest mailed"))
+        #expect(d.stop() == 0)
+        let list = try BridgeProcess.run(["spool", "--config", d.configPath, "list"], environment: Self.env)
+        #expect(list.stderr.contains("mail: 0 pending, 0 dead"), "\(list.stderr)")
+    }
+
+    @Test func messagesHeldForADigestSurviveAKill() throws {
+        let peers = try Peers(imap: false)
+        let c = try world.newConversation()
+        let d = try Daemon(rules: rules(peers, conversation: c, extra: "digest = 1h"), environment: Self.env)
+        try world.post("held one", to: c)
+        try world.post("held two", to: c)
+        #expect(d.process.waitForStderr("held=2"), "\(d.process.stderr)")
+        d.process.signal(SIGKILL)
+        _ = d.process.wait()
+        #expect(try peers.mails(1, wait: 0).isEmpty)
+        // Restarted with a short digest: both come out of the spool, as one mail.
+        let config = try String(contentsOfFile: d.configPath, encoding: .utf8).replacingOccurrences(of: "digest = 1h", with: "digest = 200ms")
+        try config.write(toFile: d.configPath, atomically: true, encoding: .utf8)
+        let again = try BridgeProcess(["run", "--config", d.configPath], environment: Self.env)
+        let mails = try peers.mails(1)
+        let text = mails.first?["text"]?.stringValue ?? ""
+        #expect(mails.count == 1 && text.contains("held one") && text.contains("held two"), "\(mails)")
+        #expect(mails.first?["headers"]?["subject"]?.arrayValue?.first?.stringValue?.hasSuffix("(2 messages)") == true)
+        again.signal(SIGTERM)
+        #expect(again.wait() == 0)
+    }
+
+    @Test func aReloadedRouteTemplateReachesTheRunningSink() throws {
+        let peers = try Peers(imap: false)
+        let c = try world.newConversation()
+        func routed(_ template: String) -> String {
+            rules(peers, conversation: c).replacingOccurrences(of: "to = mail }", with: "to = mail  template = \"\(template) {content}\" }")
+        }
+        let d = try Daemon(rules: routed("v1:"), environment: Self.env)
+        try world.post("first", to: c)
+        #expect(try peers.mails(1).first?["text"]?.stringValue?.contains("v1: first") == true)
+        #expect(try d.reload(rules: routed("v2:")))
+        try world.post("second", to: c)
+        let mails = try peers.mails(2)
+        #expect(mails.count == 2 && mails.last?["text"]?.stringValue?.contains("v2: second") == true, "\(mails)")
+        #expect(d.stop() == 0)
+    }
+
+    @Test func aPartialMultiRecipientFailureDoesNotMailEarlierRecipientsAgainAfterARestart() throws {
+        let peers = try Peers(imap: false)
+        // Alice accepts, Bob is refused for now; the daemon is killed before the retry.
+        _ = try peers.smtp.control.post("/control/script", ["replies": [nil, "451 4.2.0 mailbox busy"]])
+        let c = try world.newConversation()
+        let two = rules(peers, conversation: c).replacingOccurrences(of: "to = [\"Alice <\(Self.recipient)>\"]",
+                                                                      with: "to = [\"Alice <\(Self.recipient)>\", \"bob@example.org\"]")
+            .replacingOccurrences(of: "retry = [0s, 300ms, 300ms, 300ms]", with: "retry = [0s, 3s]")
+        let d = try Daemon(rules: two, environment: Self.env)
+        try world.post("to both", to: c)
+        #expect(d.process.waitForStderr("will retry"), "\(d.process.stderr)")
+        d.process.signal(SIGKILL)
+        _ = d.process.wait()
+        let again = try BridgeProcess(["run", "--config", d.configPath], environment: Self.env)
+        let mails = try peers.mails(2)
+        #expect(mails.map { $0["rcpt_tos"]?.arrayValue?.first?.stringValue ?? "" } == ["alice@example.org", "bob@example.org"], "\(mails)")
+        #expect(again.waitForStderr("mail accepted"))
+        #expect(try peers.mails(3, wait: 1).count == 2)
+        again.signal(SIGTERM)
+        #expect(again.wait() == 0)
+    }
 }

@@ -106,4 +106,14 @@ import Testing
         #expect(MessageIDs.mojoMessage(in: "<m.abc.def@elsewhere.example>", domain: "b.example") == nil)
         #expect(MessageIDs.message("m", recipient: "A@X.org", domain: "d") == MessageIDs.message("m", recipient: "a@x.org", domain: "d"))
     }
+
+    @Test func digestMessageIDsDependOnTheMessagesAndTheRecipient() {
+        let a = MessageIDs.digest(["m1", "m2"], recipient: "alice@example.org", domain: "bridge.test")
+        #expect(a.hasPrefix("<d.2.") && a.hasSuffix("@bridge.test>"))
+        #expect(a == MessageIDs.digest(["m1", "m2"], recipient: "Alice@Example.org", domain: "bridge.test"))
+        #expect(a != MessageIDs.digest(["m1", "m2", "m3"], recipient: "alice@example.org", domain: "bridge.test"))
+        #expect(a != MessageIDs.digest(["m1m2"], recipient: "alice@example.org", domain: "bridge.test"))
+        #expect(a != MessageIDs.digest(["m1", "m2"], recipient: "bob@example.org", domain: "bridge.test"))
+        #expect(MessageIDs.mojoMessage(in: a, domain: "bridge.test") == nil)
+    }
 }
