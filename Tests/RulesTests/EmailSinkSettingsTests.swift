@@ -32,10 +32,10 @@ import Testing
 
     @Test func digestKeys() throws {
         guard case .success(let plain) = load(#"sink m { type = email smtp = "smtp://h" from = "a@b.c" to = "c@d.e" }"#),
-              case .email(let d) = plain.sinks[0].kind else { Issue.record("did not load"); return }
+              let d = plain.sinks[0].kind.settings(as: EmailSinkSettings.self) else { Issue.record("did not load"); return }
         #expect(d.digest == .zero && d.digestLimit == 100)
         guard case .success(let on) = load(#"sink m { type = email smtp = "smtp://h" from = "a@b.c" to = "c@d.e" digest = 5m digest_max = 20 }"#),
-              case .email(let e) = on.sinks[0].kind else { Issue.record("did not load"); return }
+              let e = on.sinks[0].kind.settings(as: EmailSinkSettings.self) else { Issue.record("did not load"); return }
         #expect(e.digest == .seconds(300) && e.digestLimit == 20)
         guard case .failure(let errors) = load(#"sink m { type = email smtp = "smtp://h" from = "a@b.c" to = "c@d.e" digest_max = 1 }"#) else {
             Issue.record("accepted"); return
