@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// `mojo-bridge status [--url http://127.0.0.1:9090] [--once] [--json]`: the daemon's live view
-/// from `GET /v1/status` on the admin API, redrawn every second on a terminal (plain ANSI: home
-/// and clear), like `vector top`; `--once` (or output that is not a terminal) prints one snapshot;
+/// from `GET /v1/status` on the admin API, redrawn every second on a terminal (plain ANSI: cursor
+/// home, erase line and below), like `vector top`; `--once` (or output that is not a terminal) prints one snapshot;
 /// `--json` prints the API's JSON as is. Ctrl-C ends the live view.
 enum StatusCommand {
     static let valued: Set<String> = ["--url", "--timeout"]
@@ -46,13 +46,15 @@ enum StatusCommand {
                 return .ok
             }
         }
+        writeOut("\u{1B}[2J")
         while true {
             let text: String
             switch fetch(target, timeoutMs: timeoutMs) {
             case .failure(let e): text = "mojo-bridge status: \(url): \(e.description) (trying again every second; Ctrl-C ends)\n"
             case .success(let status): text = render(status, url: url, width: terminalWidth())
             }
-            writeOut("\u{1B}[H\u{1B}[2J" + text)
+            // Home, each line over the previous frame (erasing its rest), then erase below: no flicker.
+            writeOut("\u{1B}[H" + text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\u{1B}[K\n") + "\u{1B}[J")
             var request = timespec(tv_sec: 1, tv_nsec: 0), remaining = timespec()
             while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
         }
