@@ -83,6 +83,13 @@ extension CommandLine {
                 printErr("mojo-bridge health: \(error.description)")
                 return .usage
             }
+        case "status":
+            do throws(UsageError) {
+                return StatusCommand.run(try ArgumentParser.parse(Array(args.dropFirst()), valued: StatusCommand.valued, switches: StatusCommand.switches))
+            } catch {
+                printErr("mojo-bridge status: \(error.description)")
+                return .usage
+            }
         case "ingest-mail":
             do throws(UsageError) {
                 let parsed = try ArgumentParser.parse(Array(args.dropFirst()), valued: IngestMailCommand.valued, switches: [])

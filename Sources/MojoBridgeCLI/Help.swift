@@ -101,8 +101,8 @@ enum Help {
                     options: [OptionSpec(names: ["--conversation"], value: "ID", help: "only this conversation (repeatable)"),
                               OptionSpec(names: ["--format"], value: "FORMAT", help: "json (the shared vocabulary) | text (the template as one line)", choices: ["json", "text"]),
                               OptionSpec(names: ["--template"], value: "TPL", help: "what the child receives per event, e.g. \"{content}\" (fields: Config/GRAMMAR.md)"),
-                              OptionSpec(names: ["--events"], value: "KINDS", help: "comma-separated: message, typing, read, presence, conversation, all (default message)",
-                                         choices: ["message", "typing", "read", "presence", "conversation", "all"]),
+                              OptionSpec(names: ["--events"], value: "KINDS", help: "comma-separated: message, typing, read, presence, conversation, gap, all (default message)",
+                                         choices: ["message", "typing", "read", "presence", "conversation", "gap", "all"]),
                               OptionSpec(names: ["--include-self"], help: "also pass the bridge's own messages")] + logOptions,
                     takesConnection: true),
         CommandSpec(name: "spool", synopsis: ["[--config FILE] list [--sink S] [--dead|--pending] [--json]",
@@ -127,6 +127,13 @@ enum Help {
                     details: "Plain http:// only, no shell or curl needed in the image. The URL defaults to MOJO_HEALTH_URL, else http://127.0.0.1:9090/healthz.",
                     options: [OptionSpec(names: ["--url"], value: "URL", help: "what to probe (default MOJO_HEALTH_URL or http://127.0.0.1:9090/healthz)"),
                               OptionSpec(names: ["--timeout"], value: "D", help: "how long to wait (default 2s)")]),
+        CommandSpec(name: "status", synopsis: ["[--url http://127.0.0.1:9090] [--once] [--json] [--timeout 2s]"],
+                    summary: "the daemon's live view: sessions, sinks, backlog, rates (refreshed every second)",
+                    details: "Reads GET /v1/status of the admin API (no token needed) and redraws every second on a terminal, like `vector top`: per tenant the session state, transport, since when, reconnects and whether the last one was recovered (a gap: events of the interval may be lost); per sink pending, in flight, dead, events/s over the last 10 s, child restarts, spool size and the last error. --once, or output that is not a terminal, prints one snapshot; --json prints the API's JSON. Exit 1 when the daemon cannot be reached (--once, --json). The URL defaults to MOJO_ADMIN_URL, else http://127.0.0.1:9090.",
+                    options: [OptionSpec(names: ["--url"], value: "URL", help: "the admin API (default MOJO_ADMIN_URL or http://127.0.0.1:9090)"),
+                              OptionSpec(names: ["--once"], help: "print one snapshot and exit (scripts, tests)"),
+                              OptionSpec(names: ["--json"], help: "print GET /v1/status as JSON once"),
+                              OptionSpec(names: ["--timeout"], value: "D", help: "how long to wait for an answer (default 2s)")]),
         CommandSpec(name: "completion", synopsis: ["bash|zsh"],
                     summary: "print a shell completion script",
                     details: "bash: `source <(mojo-bridge completion bash)`; zsh: `mojo-bridge completion zsh > \"${fpath[1]}/_mojo-bridge\"`.",
@@ -161,6 +168,7 @@ enum Help {
       MOJO_TOKEN             the JWT: CONN without --token-file/--token-command; one env tenant
       MOJO_SHARD             i/N or auto/N (run without --shard; auto: host name ordinal)
       MOJO_HEALTH_URL        URL probed by `health` without --url
+      MOJO_ADMIN_URL         admin API read by `status` without --url
       HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY (and lower case)   proxies for every transport
       NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID   systemd Type=notify and its watchdog (run)
       SSL_CERT_FILE, SSL_CERT_DIR                  OpenSSL's trust store (default the system's)

@@ -40,9 +40,9 @@ final class PipeCommand {
         if let list = args.last("--events") {
             kinds = []
             for word in list.split(separator: ",").map({ String($0).trimmingCharacters() }) {
-                if word == "all" { kinds.formUnion([.message, .typing, .read, .presence, .conversation]); continue }
+                if word == "all" { kinds.formUnion([.message, .typing, .read, .presence, .conversation, .gap]); continue }
                 guard let k = EventKind(rawValue: word) else {
-                    throw Help.badChoice("--events", word, ["message", "typing", "read", "presence", "conversation", "all"])
+                    throw Help.badChoice("--events", word, ["message", "typing", "read", "presence", "conversation", "gap", "all"])
                 }
                 kinds.insert(k)
             }

@@ -50,6 +50,7 @@ final class RunCommand {
         case .failure(let e): printErr("mojo-bridge run: \(e.description); not started"); return .config
         }
         let config = Deployment.apply(shard, to: loaded)
+        if let e = ProxySetup.apply(config.server) { printErr("mojo-bridge run: server: \(e.description); not started"); return .config }
         notify = Deployment.systemdNotify()
         var log = runtime.log
         if !runtime.levelFromCommandLine, let level = LogLevel(name: config.log.level.rawValue) { log.level = level }
@@ -58,6 +59,7 @@ final class RunCommand {
                             sinkFactory: SinkKinds.factory(loop: runtime.loop, reaper: runtime.reaper, curl: runtime.curl(), logger: log,
                                                            config: { [weak self] in self?.bridge?.config ?? config }))
         self.bridge = bridge
+        bridge.live.version = mojoBridgeVersion
         try? bridge.metrics.gauge("mojo_bridge_build_info", help: "Always 1; the version in a label",
                                   labels: [("version", mojoBridgeVersion)]).set(1)
         ProcessMetrics.register(on: bridge.metrics)
@@ -68,6 +70,7 @@ final class RunCommand {
             self?.reload(log)
         }
         log.info("mojo-bridge starting", [("version", mojoBridgeVersion), ("config", path), ("pid", String(getpid()))])
+        if let proxy = ProxySetup.summary(config.server) { log.info("proxy settings from the configuration", proxy) }
         if let shard {
             log.info("shard", [("shard", shard.description), ("tenants", String(config.tenants.count)),
                                ("of", String(loaded.tenants.count)), ("spool", config.spool.directory)])
@@ -108,6 +111,9 @@ final class RunCommand {
             errors = SinkKinds.unavailable(in: c).map(\.description)
             if errors.isEmpty {
                 notify?.reloading()
+                if let e = ProxySetup.apply(c.server) {
+                    log.error("proxy settings not applied; the previous ones stay in force", [("error", e.description)])
+                }
                 if Deployment.shard(flag: shardFlag, config: c).map({ $0 == shard }) != .success(true) {
                     log.warn("the shard setting changed; it takes effect at the next start", [("shard", shard?.description ?? "none")])
                 }

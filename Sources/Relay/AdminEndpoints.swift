@@ -13,6 +13,7 @@ import Transport
 ///   with the reasons; with `admin { readiness = sidecar }` sessions that are down are reported
 ///   (`"mojo": "degraded"`) but only an unwritable spool answers 503;
 /// - `GET /metrics`: Prometheus text format;
+/// - `GET /v1/status`: the live view as JSON (`mojo-bridge status`); no token, like `/metrics`;
 /// - `POST /v1/spool/<sink>/retry`: dead letters back in line (bearer token);
 /// - `POST /v1/reload`: reload the configuration file, like SIGHUP (bearer token);
 /// - `POST /v1/sinks/<sink>/commands`: commands in the shared vocabulary (one object or an array)
@@ -48,6 +49,10 @@ public final class AdminEndpoints {
             guard let self else { return }
             respond(HTTPServerResponse(status: 200, headers: [("Content-Type", MetricsRegistry.contentType)],
                                        body: Array(self.bridge.renderMetrics().utf8)))
+        }
+        router.get("/v1/status") { [weak self] _, _, respond in
+            guard let self else { return }
+            respond(.json(200, self.bridge.statusJSON()))
         }
         router.addPrefix("POST", "/v1/sinks/") { [weak self] request, peer, respond in self?.inbound(request, peer: peer, respond) }
         router.addPrefix("POST", "/v1/spool/") { [weak self] request, peer, respond in self?.spoolRetry(request, peer: peer, respond) }

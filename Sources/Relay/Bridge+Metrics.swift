@@ -24,6 +24,7 @@ extension Bridge {
             for type in Self.countedEventTypes {
                 _ = try? m.counter("mojo_bridge_events_received_total", help: "Events received from MOJO", labels: [("tenant", tenant), ("type", type)])
             }
+            _ = try? m.counter("mojo_bridge_session_gaps_total", help: Self.gapsHelp, labels: l)
             try? m.callbackGauge("mojo_bridge_emits_buffered", help: "Commands waiting for a connection", labels: l) { Double(session.bufferedEmits) }
             try? m.callbackGauge("mojo_bridge_session_reading_paused", help: "1 while the session does not read from MOJO (backpressure: a full spool with when_full = block)", labels: l) {
                 session.isReadingPaused ? 1 : 0
@@ -96,6 +97,7 @@ extension Bridge {
 
     /// Counts one event received, through a cache: the hot path builds no strings or label arrays.
     func countEvent(tenant: String, type: String) {
+        guard !type.hasPrefix("bridge:") else { return }   // made by the daemon (`bridge:gap`), not received
         if let c = eventCounters[tenant]?[type] { return c.increment() }
         guard let c = try? metrics.counter("mojo_bridge_events_received_total", help: "Events received from MOJO",
                                            labels: [("tenant", tenant), ("type", type)]) else { return }
@@ -145,6 +147,7 @@ extension Bridge {
             case .disabled: disabled?.increment()
             }
         }
+        observeLive(runner)
     }
 
     /// The sinks whose spool refuses new events now, with why (readiness).

@@ -24,6 +24,7 @@ extension Bridge {
     public func sessionDidConnect(_ session: TenantSession, recovered: Bool) {
         if let tenant = session.configuration.tenant, sessions[tenant] === session {
             connectionRestored(tenant: tenant, session: session)
+            liveConnected(session, tenant: tenant, recovered: recovered)
         }
         // Mirror presence: who is online now, after every (re)connect.
         session.emit(.presenceGet)
@@ -36,7 +37,10 @@ extension Bridge {
 
     public func session(_ session: TenantSession, didDisconnect failure: ConnectionFailure?, reconnectInMs: Int?) {
         // The session logs its own failures with the reason and the next delay.
-        if let tenant = session.configuration.tenant, sessions[tenant] === session { connectionLost(tenant: tenant) }
+        if let tenant = session.configuration.tenant, sessions[tenant] === session {
+            connectionLost(tenant: tenant)
+            liveDisconnected(session, tenant: tenant)
+        }
     }
 }
 

@@ -53,6 +53,8 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     var unansweredAtDisconnect: [String: [String]] = [:]
     /// Prometheus metrics (`/metrics`).
     public let metrics = MetricsRegistry()
+    /// The live view's state (Bridge+Status.swift).
+    public let live = LiveState()
     /// `mojo_bridge_events_received_total` series by tenant, then by event name.
     var eventCounters: [String: [String: Counter]] = [:]
     var origins = OriginTracker()
@@ -141,6 +143,7 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
         timers.schedule(afterMilliseconds: 1000) { [weak self] in
             guard let self, !self.stopping else { return }
             for runner in self.sinks.values { runner.syncTick() }
+            self.liveTick()
             for spool in self.replySpools.values { spool.syncIfDirty(nowMs: Timestamp.nowUnixMilliseconds()) }
             self.scheduleSyncTick()
         }

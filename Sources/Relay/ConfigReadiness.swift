@@ -28,6 +28,10 @@ public enum ConfigReadiness {
         }
         // Each kind checks its own settings (SinkKinds.swift and the kinds' files).
         for sink in config.sinks { out += SinkKinds.named(sink.kind.name)?.readiness(sink, path) ?? [] }
+        if config.server.proxyAuth != nil, case .failure(let e) = ProxySetup.policy(for: config.server) {
+            out.append(ConfigError(config.server.location ?? SourceLocation(file: config.files.first ?? "-", line: 1, column: 1),
+                                   "server: \(e.description)", hint: "the file or variable holds user:password"))
+        }
         if let admin = config.admin, let token = admin.token, case .failure(let e) = nonEmpty(token) {
             let at = config.files.first.map { SourceLocation(file: $0, line: 1, column: 1) } ?? SourceLocation(file: "-", line: 1, column: 1)
             out.append(ConfigError(at, "admin token \(token): \(e)", hint: nil))

@@ -88,6 +88,7 @@ public enum SinkKinds {
     public static func secretEnvironmentNames(in config: BridgeConfig) -> Set<String> {
         var refs: [SecretRef] = config.tenants.map(\.token)
         if let t = config.admin?.token { refs.append(t) }
+        if let p = config.server.proxyAuth { refs.append(p) }
         for s in config.sinks { refs += named(s.kind.name)?.secrets(s) ?? [] }
         var names: Set<String> = ["MOJO_TOKEN"]
         for case .env(let name) in refs { names.insert(name) }

@@ -10,6 +10,10 @@ public enum EventKind: String, Sendable, CaseIterable, Hashable {
     case presence
     /// `conversation:joined`, `conversation:left`, `conversation:error` and the join/leave commands.
     case conversation
+    /// `bridge:gap`, made by the daemon: a reconnect that was not recovered, so events of the
+    /// interval may be lost (a consumer can re-fetch). Not subject to a route's conversation,
+    /// message type, sender or content filters: it concerns every conversation of the tenant.
+    case gap
     /// Anything else (`message:sent`, `message:error`, unknown names); no route selects it.
     case other
 
@@ -19,6 +23,7 @@ public enum EventKind: String, Sendable, CaseIterable, Hashable {
         case "message:new", "message:send": self = .message
         case "typing:update", "typing:start", "typing:stop": self = .typing
         case "messages:read": self = .read
+        case Self.gapEventName: self = .gap
         default:
             if eventName.hasPrefix("presence:") {
                 self = .presence
@@ -31,7 +36,10 @@ public enum EventKind: String, Sendable, CaseIterable, Hashable {
     }
 
     /// The words a route's `events` accepts: every kind but `other`, and `all`.
-    static let routeWords = ["message", "typing", "read", "presence", "conversation", "all"]
+    static let routeWords = ["message", "typing", "read", "presence", "conversation", "gap", "all"]
+
+    /// The event the daemon sends when a reconnect was not recovered.
+    public static let gapEventName = "bridge:gap"
 }
 
 /// Which way an event travels.

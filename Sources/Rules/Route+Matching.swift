@@ -19,6 +19,8 @@ extension Route {
             let names = EventKind.allCases.filter { events.contains($0) }.map(\.rawValue)
             return "event \(event.type) (\(kind.rawValue)) not in \(Route.list(names))"
         }
+        // A gap concerns every conversation of the tenant: the remaining filters do not apply.
+        if kind == .gap { return nil }
         if !conversations.isEmpty {
             guard let conversation = event.conversationId else { return "event has no conversation" }
             if !Glob.matchesAny(conversations, conversation) {

@@ -25,6 +25,14 @@ public struct ServerSettings: Sendable, Equatable {
     /// `shard`: `"i/N"` or `"auto/N"`: this daemon holds only the tenants of shard i of N
     /// (``Shard``); `--shard` and `MOJO_SHARD` win. `nil`: every tenant.
     public var shard: ShardSpec?
+    /// `proxy`: `http://host:port` for every connection (WebSocket, polling, webhooks), or
+    /// `direct` for none; wins over `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`. nil: the environment's.
+    public var proxy: String?
+    /// `no_proxy`: destinations reached directly (names, `.domain` suffixes, addresses, `*`);
+    /// replaces `NO_PROXY` when given.
+    public var noProxy: [String]?
+    /// `proxy_auth`: `user:password` for the proxy, by reference (`env:NAME`, `file:PATH`).
+    public var proxyAuth: SecretRef?
     /// Where the block starts.
     public var location: SourceLocation?
 
@@ -40,7 +48,7 @@ public struct ServerSettings: Sendable, Equatable {
         self.location = location
     }
 
-    static let keys = ["url", "transport", "ca_file", "connect_timeout", "reconnect_max_delay", "shard"]
+    static let keys = ["url", "transport", "ca_file", "connect_timeout", "reconnect_max_delay", "shard", "proxy", "no_proxy", "proxy_auth"]
 
     /// Reads a `server` block.
     static func read(_ reader: inout BlockReader) -> ServerSettings {
@@ -60,6 +68,33 @@ public struct ServerSettings: Sendable, Equatable {
             reconnectMaxDelay: reader.duration("reconnect_max_delay", default: .seconds(30)),
             location: reader.block.location)
         settings.shard = shard
+        readProxy(&reader, into: &settings)
         return settings
+    }
+
+    /// `proxy`, `no_proxy`, `proxy_auth`.
+    static func readProxy(_ reader: inout BlockReader, into settings: inout ServerSettings) {
+        if let text = reader.string("proxy"), let value = reader.entry("proxy")?.value {
+            if text == "direct" {
+                settings.proxy = text
+            } else if !text.lowercased().hasPrefix("http://") {
+                reader.fail(value.location, "`proxy` must be an http:// URL or \"direct\", found \"\(text)\"",
+                            hint: "for example proxy = \"http://proxy.internal:3128\" (https and socks proxies are not supported)")
+            } else if text.dropFirst(7).prefix(while: { $0 != "/" }).contains("@") {
+                reader.fail(value.location, "`proxy` must not carry credentials", hint: "give them by reference: proxy_auth = env:NAME or file:PATH (user:password)")
+            } else {
+                let authority = text.dropFirst(7).prefix { $0 != "/" }
+                if authority.isEmpty || authority.hasSuffix(":") {
+                    reader.fail(value.location, "`proxy` has no host and port, found \"\(text)\"", hint: "for example proxy = \"http://proxy.internal:3128\"")
+                } else {
+                    settings.proxy = text
+                }
+            }
+        }
+        settings.noProxy = reader.stringList("no_proxy")
+        settings.proxyAuth = reader.secret("proxy_auth", allowCommand: false, required: false)
+        if settings.proxyAuth != nil, settings.proxy == nil || settings.proxy == "direct", let at = reader.entry("proxy_auth")?.value.location {
+            reader.fail(at, "`proxy_auth` needs `proxy` in the same block", hint: "proxy = \"http://proxy.internal:3128\"")
+        }
     }
 }

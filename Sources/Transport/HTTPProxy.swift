@@ -52,18 +52,21 @@ public struct HTTPProxy: Sendable, Equatable, CustomStringConvertible {
     /// The `Proxy-Authorization` header value, when the URL carries credentials.
     var authorization: String? { credentials.map { "Basic " + Self.base64(Array($0.utf8)) } }
 
-    /// The proxy for a destination (`secure`: https or wss), from the process environment;
-    /// nil when none is set or `NO_PROXY` exempts `host`.
+    /// The proxy for a destination (`secure`: https or wss), from the configuration's settings
+    /// (``configured``) else the process environment; nil when none is set or `NO_PROXY` exempts `host`.
     public static func fromEnvironment(secure: Bool, host: String) -> HTTPProxy? {
         func env(_ name: String) -> String? {
             guard let v = getenv(name) else { return nil }
             let s = String(cString: v)
             return s.isEmpty ? nil : s
         }
-        let chosen = secure ? (env("https_proxy") ?? env("HTTPS_PROXY")) : (env("http_proxy") ?? env("HTTP_PROXY"))
-        guard let text = chosen ?? env("all_proxy") ?? env("ALL_PROXY") else { return nil }
-        if let list = env("no_proxy") ?? env("NO_PROXY"), bypasses(host: host, noProxy: list) { return nil }
-        return HTTPProxy(url: text)
+        // The configuration's `server { proxy no_proxy proxy_auth }` win (HTTPProxy+Configured.swift).
+        let choice = choice(secure: secure, env: env)
+        guard let text = choice.url else { return nil }
+        if let list = choice.noProxy, bypasses(host: host, noProxy: list) { return nil }
+        var proxy = HTTPProxy(url: text)
+        if let c = choice.credentials { proxy?.authenticate(c) }
+        return proxy
     }
 
     /// Whether `NO_PROXY`-style `list` exempts `host`: `*`, an exact name or address, or a

@@ -11,7 +11,8 @@ final class TinyProxy {
     let logPath: String
     private let process = Process()
 
-    init() throws {
+    /// `extraConfig`: more tinyproxy directives (`BasicAuth user password`).
+    init(extraConfig: String = "") throws {
         let dir = try RepoPaths.temporaryDirectory("mojo-proxy")
         port = Self.freePort()
         logPath = dir + "/tinyproxy.log"
@@ -24,7 +25,7 @@ final class TinyProxy {
             LogFile "\(logPath)"
             LogLevel Info
             DisableViaHeader Yes
-
+            \(extraConfig)
             """
         try conf.write(toFile: dir + "/tinyproxy.conf", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/tinyproxy")

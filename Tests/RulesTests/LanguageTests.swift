@@ -127,7 +127,7 @@ import Testing
     @Test func wildcardConversationMeansAny() throws {
         let config = try Fixtures.load(Fixtures.header + "route r { to = bot conversation = \"*\" events = all }").get()
         #expect(config.routes[0].conversations.isEmpty)
-        #expect(config.routes[0].events == [.message, .typing, .read, .presence, .conversation])
+        #expect(config.routes[0].events == [.message, .typing, .read, .presence, .conversation, .gap])
     }
 
     @Test func commentsEverywhereAndEmptyLists() throws {

@@ -29,13 +29,27 @@ import Testing
         #expect(try route("events = [typing, read]").matches(typing))
         #expect(try route("events = all").matches(typing))
         let sent = RoutableEvent(tenant: "org_demo", type: "message:sent")
-        #expect(try route("events = all").failure(for: sent) == "event message:sent (other) not in [message, typing, read, presence, conversation]")
+        #expect(try route("events = all").failure(for: sent) == "event message:sent (other) not in [message, typing, read, presence, conversation, gap]")
         #expect(EventKind(eventName: "messages:read") == .read)
         #expect(EventKind(eventName: "presence:list") == .presence)
         #expect(EventKind(eventName: "conversation:error") == .conversation)
         #expect(EventKind(eventName: "typing:stop") == .typing)
         #expect(EventKind(eventName: "message:send") == .message)
         #expect(EventKind(eventName: "message:error") == .other)
+    }
+
+    /// `bridge:gap` (a reconnect that was not recovered) is the `gap` kind: selected by `gap` and
+    /// `all`, not by the default, and it passes the conversation and message filters (it concerns
+    /// every conversation of the tenant).
+    @Test func gapEvents() throws {
+        #expect(EventKind(eventName: "bridge:gap") == .gap)
+        let gap = RoutableEvent(tenant: "org_demo", type: "bridge:gap")
+        #expect(try route("").failure(for: gap) == "event bridge:gap (gap) not in [message]")
+        #expect(try route("events = [gap]").matches(gap))
+        #expect(try route("events = all").matches(gap))
+        #expect(try route("events = [message, gap]  conversation = [\"1111*\"]  content = /^\\//  message_type = [TEXT]").matches(gap))
+        #expect(try route("events = [gap]  tenant = \"org_other\"").failure(for: gap) == "tenant org_demo not in [org_other]")
+        #expect(try route("events = [message]").failure(for: gap) == "event bridge:gap (gap) not in [message]")
     }
 
     @Test func messageType() throws {

@@ -37,7 +37,7 @@ final class SinkRunner {
     private var laneOf: [LaneKey: Int] = [:]
     private var ready: [Int] = []
     private var readyHead = 0
-    private var inFlightCount = 0
+    private(set) var inFlightCount = 0
     private var pumpScheduled = false
     private var random = SystemRandomNumberGenerator()
     private(set) var disabled = false
