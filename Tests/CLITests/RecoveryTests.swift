@@ -217,10 +217,11 @@ final class RecoveryPeer: @unchecked Sendable {
     static var script: String { RepoPaths.root + "/Tests/Peers/recovery_server.py" }
 
     /// `recovery: false` runs it with --no-recovery; `refuse` answers every CONNECT with that CONNECT_ERROR.
-    init(recovery: Bool = true, refuse: String? = nil) throws {
+    /// `arguments`: more of its options (`--ping-interval 1`, ...).
+    init(recovery: Bool = true, refuse: String? = nil, arguments: [String] = []) throws {
         dir = try RepoPaths.temporaryDirectory("mojo-recovery")
         let started = try PythonLauncher.start(
-            [Self.script, "--host", "127.0.0.1", "--port", "0"] + (recovery ? [] : ["--no-recovery"]) + (refuse.map { ["--refuse", $0] } ?? []),
+            [Self.script, "--host", "127.0.0.1", "--port", "0"] + (recovery ? [] : ["--no-recovery"]) + (refuse.map { ["--refuse", $0] } ?? []) + arguments,
             stdin: stdinPipe, logPath: dir + "/server.log", name: "recovery_server.py")
         process = started.process
         guard let port = started.ready["port"]?.intValue else { throw DevServerError.badReadyLine(started.ready.serialized()) }
@@ -256,6 +257,11 @@ final class RecoveryPeer: @unchecked Sendable {
     func drop(thenEmit: [JSONValue] = []) throws -> JSONValue {
         try control.post("/control/drop", ["thenEmit": .array(thenEmit.map { ["name": "message:new", "data": $0] })])
     }
+
+    /// Stops the server process (SIGSTOP): it answers nothing until `thaw()`.
+    func freeze() { kill(process.processIdentifier, SIGSTOP) }
+    /// Resumes a frozen server (SIGCONT).
+    func thaw() { kill(process.processIdentifier, SIGCONT) }
 
     /// Discards every session kept for recovery.
     func forget() throws { try control.post("/control/forget", [:]) }

@@ -17,8 +17,9 @@ What it does, as a Node server with `connectionStateRecovery` would:
   a new session with a new `pid`.
 - A client DISCONNECT `41` ends its session for good (not recoverable).
 
-Command line: `recovery_server.py --port 0 [--host 127.0.0.1] [--no-recovery] [--refuse MESSAGE]`
-(--refuse: every CONNECT gets CONNECT_ERROR `4{"message":MESSAGE}`) prints one line
+Command line: `recovery_server.py --port 0 [--host 127.0.0.1] [--no-recovery] [--refuse MESSAGE]
+[--ping-interval S] [--ping-timeout S]` (--refuse: every CONNECT gets CONNECT_ERROR
+`4{"message":MESSAGE}`; ping settings in whole seconds, default 25 and 20) prints one line
 `{"event":"ready","port":P}` on stdout once listening; exits at EOF on stdin and on SIGTERM.
 
 Control API on the same port (JSON):
@@ -26,7 +27,9 @@ Control API on the same port (JSON):
   arguments; `"ackId":N` sends `42N[...]`, which gets no offset and is not kept for recovery):
   emits to every connected socket and records the packet in every kept session's log, connected
   or not (missed packets of a disconnected session are replayed on recovery). Answers
-  `{"offset":..., "packet":..., "sockets":N}`.
+  `{"offset":..., "packet":..., "sockets":N}`. With `"batch":[data, ...]` (and `name`) it emits
+  one event per element, all queued before anything else runs (a pending poll takes them all in
+  one response), and answers `{"emitted":N,"offsets":[...]}`.
 - `POST /control/drop` (body optional: `{"thenEmit":[{emit body}, ...]}`): closes every client's
   transport abruptly (no Socket.IO DISCONNECT, no Engine.IO close packet: the WebSocket is
   closed, a polling session is ended) and keeps their sessions for recovery. The `thenEmit`
@@ -77,11 +80,11 @@ class Session:
 
 
 class RecoveryServer:
-    def __init__(self, recovery, refuse=None):
+    def __init__(self, recovery, refuse=None, ping_interval=25, ping_timeout=20):
         self.recovery = recovery
         self.refuse = refuse
         self.eio = engineio.AsyncServer(async_mode="asgi", cors_allowed_origins="*",
-                                        ping_interval=25, ping_timeout=20)
+                                        ping_interval=ping_interval, ping_timeout=ping_timeout)
         self.offsets = itertools.count(1)
         self.sessions = {}      # pid -> Session, kept for recovery
         self.sockets = {}       # eio sid -> Session (joined namespace)
@@ -189,6 +192,14 @@ class RecoveryServer:
     # Control actions
 
     async def emit(self, body):
+        if "batch" in body:
+            # Every event queued before anything else runs: a pending poll gets them all in one
+            # response (a burst).
+            batch = body["batch"]
+            if not isinstance(batch, list):
+                raise ValueError("batch must be a list")
+            answers = [await self.emit({"name": body.get("name"), "data": data}) for data in batch]
+            return {"emitted": len(answers), "offsets": [a["offset"] for a in answers]}
         name = body.get("name")
         if not isinstance(name, str):
             raise ValueError("name must be a string")
@@ -326,6 +337,8 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--no-recovery", action="store_true", help="no pid, no offsets (recovery disabled)")
     p.add_argument("--refuse", metavar="MESSAGE", help="answer every CONNECT with CONNECT_ERROR MESSAGE")
+    p.add_argument("--ping-interval", type=int, default=25, help="Engine.IO pingInterval, whole seconds")
+    p.add_argument("--ping-timeout", type=int, default=20, help="Engine.IO pingTimeout, whole seconds")
     args = p.parse_args(argv)
 
     def watch_stdin():
@@ -345,7 +358,8 @@ def main(argv=None):
     holder = {}
 
     def app_factory():
-        server = RecoveryServer(recovery=not args.no_recovery, refuse=args.refuse)
+        server = RecoveryServer(recovery=not args.no_recovery, refuse=args.refuse,
+                                ping_interval=args.ping_interval, ping_timeout=args.ping_timeout)
         holder["server"] = server
         return engineio.ASGIApp(server.eio, other_asgi_app=ControlApp(server), engineio_path="socket.io")
 

@@ -7,8 +7,11 @@ Prints {"event":"ready","port":P} on stdout when listening; exits when stdin rea
 SIGTERM. Control (JSON):
     POST /control/script {"responses": [{"status": 500}, {"status": 429, "retryAfter": "1"},
                                         {"status": 200, "body": {...}}, {"hang": true}]}
-        answers for the next deliveries, in order; afterwards 200 with an empty body.
-    GET  /control/deliveries?count=N&wait=S   every delivery so far (long-poll until N):
+        answers for the next deliveries, in order; afterwards the mode's answer.
+    POST /control/mode {"status": 503}   answer every delivery not scripted with this status (a
+        receiver that is down); {"status": null} or 200: back to 200 with an empty body.
+    GET  /control/deliveries?count=N&wait=S[&since=K][&bodies=brief]   every delivery so far
+        (long-poll until N), from the K-th on with `since`; `brief` cuts bodies to 1,000 characters:
         [{"id", "timestamp", "signature", "valid", "body", "status", "at"}]
     POST /control/answer {"url": "http://127.0.0.1:P/v1/sinks/NAME/commands", "secret": "whsec_...",
                           "content": "text", "inReplyTo": true}
@@ -21,6 +24,7 @@ import argparse, asyncio, base64, hashlib, hmac, json, os, signal, sys, threadin
 
 deliveries = []
 script = []
+mode_status = None
 answer_with = None
 answers_sent = 0
 changed = None
@@ -80,6 +84,10 @@ async def route(method, target, headers, body):
     if path == "/control/script" and method == "POST":
         script.extend(json.loads(body)["responses"])
         return 200, {"queued": len(script)}, {}
+    if path == "/control/mode" and method == "POST":
+        global mode_status
+        mode_status = json.loads(body).get("status")
+        return 200, {"status": mode_status}, {}
     if path == "/control/deliveries":
         want, wait = int(q.get("count", "0")), float(q.get("wait", "0"))
         deadline = time.monotonic() + wait
@@ -89,8 +97,11 @@ async def route(method, target, headers, body):
                     await asyncio.wait_for(changed.wait(), max(0.01, deadline - time.monotonic()))
                 except asyncio.TimeoutError:
                     pass
-        return 200, deliveries, {}
-    answer = script.pop(0) if script else {"status": 200}
+        since = int(q.get("since", "0"))
+        if q.get("bodies") == "brief":
+            return 200, [dict(d, body=d["body"][:1000], headers={}) for d in deliveries[since:]], {}
+        return 200, deliveries[since:], {}
+    answer = script.pop(0) if script else {"status": mode_status or 200}
     msg_id, ts = headers.get("webhook-id"), headers.get("webhook-timestamp")
     deliveries.append({"id": msg_id, "timestamp": ts, "signature": headers.get("webhook-signature"),
                        "valid": verify(msg_id, ts, body, headers.get("webhook-signature")),

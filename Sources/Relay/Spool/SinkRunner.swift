@@ -60,6 +60,12 @@ final class SinkRunner {
         self.schedule = settings.retry.map(\.wholeMilliseconds)
         self.whenFull = settings.whenFull
         self.nowMs = nowMs
+        // Events admitted in this turn whose batch could not be written: refused, and counted so.
+        spool.onUnwritten = { [weak self] n in
+            guard let self else { return }
+            self.refused += n
+            for _ in 0..<n { self.onRefused?() }
+        }
         var touched: [Int] = []
         for seq in Array(spool.orderedSeqs) + spool.refill() {
             guard let item = spool.item(seq) else { continue }
@@ -114,7 +120,11 @@ final class SinkRunner {
 
     /// Queues the lane if it may start its next event now, or arms its retry timer.
     private func markReady(_ lane: Int) {
-        guard !lanes[lane].queued, let seq = lanes[lane].next, let nextAtMs = spool.nextAtMs(seq) else { return }
+        guard !lanes[lane].queued else { return }
+        // Events gone from the spool meanwhile (refused when their batch could not be written)
+        // leave the lane; otherwise they would hold its conversation forever.
+        while let seq = lanes[lane].next, spool.nextAtMs(seq) == nil { removeFromLane(seq, lane: lane) }
+        guard let seq = lanes[lane].next, let nextAtMs = spool.nextAtMs(seq) else { return }
         if !sink.pipelinesConversations && lanes[lane].started > 0 { return }
         let now = nextAtMs > 0 ? nowMs() : 0
         if nextAtMs > now {

@@ -153,10 +153,15 @@ final class SinkSpool {
     private(set) var unwritten = 0
     /// Called for every failed write (metrics).
     var onWriteError: (() -> Void)?
+    /// Called with how many events of a batch were refused because their records could not be
+    /// written (they were admitted in this loop turn; the runner counts them as refused).
+    var onUnwritten: ((Int) -> Void)?
     /// The last write error.
     private(set) var lastWriteError = ""
     private var lastWriteErrno: Int32 = 5
     private var writeBackoffMs = 0
+    /// A probing event's batch is being written (`flushProbe`).
+    private var probing = false
     private var retryWritesAtMs: Int64 = 0
 
     /// A memory-only queue: same order and retry bookkeeping, nothing on disk.
@@ -258,7 +263,7 @@ final class SinkSpool {
             behind += 1
             pendingBehind += 1
             if probe {
-                do { try flush() } catch { return .full }
+                do { try flushProbe() } catch { return .full }
             }
             return .spooled
         }
@@ -271,9 +276,17 @@ final class SinkSpool {
         pendingSeqs.append(seq)
         cursor = SpoolPosition.make(segment: current, offset: offset + size)
         if probe {
-            do { try flush() } catch { return .full }
+            do { try flushProbe() } catch { return .full }
         }
         return .added(seq)
+    }
+
+    /// Writes the batch holding a probing event (one admitted while writes fail); when it fails,
+    /// the caller refuses (and counts) that event itself, `onUnwritten` reports only the others.
+    private func flushProbe() throws(IOError) {
+        probing = true
+        defer { probing = false }
+        try flush()
     }
 
     /// Appends an event; false (nothing written) when the spool is full. The same event again
@@ -463,6 +476,39 @@ final class SinkSpool {
         }
         if removalsSinceCheckpoint >= checkpointEvery { try? checkpoint(sync: false) }
         rotateIfLarge()
+        releaseIfDrained()
+    }
+
+    /// While writes fail (a full disk), a spool whose every event is resolved lets its segments
+    /// go at once, the current one included, and starts a fresh one: otherwise the current
+    /// segment, which goes only after a rotation (and a rotation needs room), would keep the
+    /// disk full after everything was delivered. The done records that could not be written go
+    /// with their segment: nothing is left for them to resolve. A crash before the deletion
+    /// redelivers (at least once); after it, recovery finds nothing pending, which is true.
+    /// The dead letters (`dead.log`) are not touched.
+    private func releaseIfDrained() {
+        guard writeFailing, !closed, directory != nil, bySeq.isEmpty, behind <= 0, pendingEnqueues.isEmpty,
+              segments.count > 1 || (currentSegment?.size ?? 0) > 0 else { return }
+        let last = current
+        for k in segments.keys.sorted() where k != last { drop(segment: k) }
+        if let seg = segments.removeValue(forKey: last) {
+            seg.close()
+            SpoolDirectory.remove(path(of: last))
+        }
+        currentSegment = nil
+        closedBytes = 0
+        pendingState.removeAll()
+        skip.removeAll()
+        laterState.removeAll()
+        scanner = nil
+        cursor = 0
+        log.info("spool drained while the disk was full: its segments were deleted", [("sink", sink)])
+        // Room was just made: the next write is tried at once, not after the backoff.
+        writeBackoffMs = 0
+        retryWritesAtMs = 0
+        // On failure the new segment stays current, empty, without its checkpoint (none is
+        // needed: nothing is pending); `flush` retries writing on the backoff.
+        try? startSegment(last + 1)
     }
 
     /// Event `id` leaves the spool.
@@ -580,7 +626,8 @@ final class SinkSpool {
             dirty = false
             lastSyncMs = nowMs
         } catch {
-            // Counted and logged by `flush`.
+            // Counted and logged by `flush`; a drained spool frees its space now.
+            releaseIfDrained()
         }
     }
 
@@ -662,6 +709,8 @@ final class SinkSpool {
         pendingSeqs.removeAll()
         pendingEnqueues.removeAll()
         unwritten += lost
+        let others = probing ? lost - 1 : lost
+        if others > 0 { onUnwritten?(others) }
         log.error("spool write failed: events not accepted", [("sink", sink), ("events", String(lost)), ("error", error.description)])
     }
 
