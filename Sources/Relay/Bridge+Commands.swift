@@ -82,8 +82,8 @@ extension Bridge {
             guard typing.allow(start: start, tenant: tenant, conversation: c, now: timers.now) else { return .success(id) }
         case .send(let c, let content, _, _):
             id = spoolReply(command, id: inbound.id, tenant: tenant, sink: sinkName, hops: context.hops + 1) ?? inbound.id
-            origins.record(tenant: tenant, conversation: c, content: content,
-                           origin: .init(sink: sinkName, hops: context.hops + 1, commandId: id), now: timers.now)
+            forgetUnanswered(origins.record(tenant: tenant, conversation: c, content: content,
+                                            origin: .init(sink: sinkName, hops: context.hops + 1, commandId: id), now: timers.now))
             if let answer, let id { replyWaiters[id] = answer }
         default:
             break

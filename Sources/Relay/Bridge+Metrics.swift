@@ -32,6 +32,8 @@ extension Bridge {
             try? m.callbackGauge("mojo_bridge_session_backpressure_disconnects", help: "Sessions the server dropped while reading was paused (reconnected with recovery)", labels: l) {
                 Double(session.droppedWhilePaused)
             }
+            try? m.callbackGauge("mojo_bridge_replies_pending", help: "Replies sent to MOJO and not answered yet (message:sent or message:error), kept in the reply spool",
+                                 labels: l) { [weak self] in Double(self?.replySpools[tenant]?.pendingCount ?? 0) }
         }
         let now = Timestamp.nowUnixMilliseconds()
         for (name, runner) in sinks {

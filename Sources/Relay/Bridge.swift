@@ -51,6 +51,10 @@ public final class Bridge: TenantSessionDelegate, SinkHost {
     /// dropped (sent again at the next connect).
     var connectedTenants: Set<String> = []
     var unansweredAtDisconnect: [String: [String]] = [:]
+    /// Replies forgotten unanswered since the last warn line about them, per tenant (one line per
+    /// 10 s at most), and when that line was written.
+    var unansweredUnlogged: [String: Int] = [:]
+    var unansweredLoggedAt: Deadline?
     /// Prometheus metrics (`/metrics`).
     public let metrics = MetricsRegistry()
     /// The live view's state (Bridge+Status.swift).

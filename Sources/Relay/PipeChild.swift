@@ -118,10 +118,12 @@ final class PipeChild {
     }
 
     /// Writes queued lines while the pipe takes them (a slow child slows only itself), as few
-    /// `write(2)` calls as the pipe allows.
+    /// `write(2)` calls as the pipe allows. A batch goes to the writer only when it holds nothing:
+    /// what the pipe does not take waits there (less than one batch, next to the full pipe), the
+    /// rest stays in the queue, and the writer's drain brings the next batch.
     private func pump() {
         guard phase == .running, let child = process else { return }
-        while child.pendingBytes < pipeCapacity && !child.hasFailed && !queue.isEmpty {
+        while child.pendingBytes == 0 && !child.hasFailed && !queue.isEmpty {
             batch.removeAll(keepingCapacity: true)
             while batch.count < pipeCapacity, let (d, done) = queue.popFirst() {
                 batch.append(contentsOf: d.payload)

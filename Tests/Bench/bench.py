@@ -86,9 +86,10 @@ def stop(p, sig=signal.SIGTERM, timeout=5):
 
 
 class Firehose:
-    def __init__(self, ping_interval=25000, port=0):
+    def __init__(self, ping_interval=25000, port=0, answer_sends=False):
         self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "firehose.py"), "--port", str(port),
-                                   "--ping-interval", str(ping_interval)], stdout=subprocess.PIPE)
+                                   "--ping-interval", str(ping_interval), *(["--answer-sends"] if answer_sends else [])],
+                                  stdout=subprocess.PIPE)
         self.port = json.loads(self.p.stdout.readline())["port"]
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -13,9 +13,11 @@ What a client sees:
 - `2` (ping) every pingInterval; `3` answers are accepted and ignored.
 - `42["message:send",{...}]` (or `42N[...]`, acked with `43N[{...}]`): the arrival time is
   recorded; when the content contains `T<20 digits>` (a monotonic ns send time written by
-  `rate`), the latency now - T is kept.
+  `rate`), the latency now - T is kept. With `--answer-sends`, each is answered as MOJO does:
+  `42["message:sent",{"messageId":...,"conversationId":...,"timestamp":...}]` (the reply path's
+  durable copy leaves the bridge's spool on it).
 
-Command line: `firehose.py [--port 0] [--host 127.0.0.1] [--ping-interval MS] [--ping-timeout MS]`
+Command line: `firehose.py [--port 0] [--host 127.0.0.1] [--ping-interval MS] [--ping-timeout MS] [--answer-sends]`
 prints `{"event":"ready","port":P}` on stdout once listening; SIGTERM / SIGINT end it.
 
 Control API, plain HTTP on the same port (answers are JSON):
@@ -56,6 +58,7 @@ def conversation(k):
     return CONVERSATION if k == 0 else CONVERSATION[:-4] + f"{k:04x}"
 SIZES = {"small": 300, "4k": 4096}
 STAMP = re.compile(rb"T(\d{20})")
+CONV = re.compile(rb'"conversationId"\s*:\s*"([^"]*)"')
 
 now = time.monotonic_ns
 
@@ -125,6 +128,7 @@ class Server:
         self.connects = []          # [(ns, tenant)]
         self.sends = []             # latency ns of timed message:send
         self.send_count = 0
+        self.message_seq = 0
         self.seq = 0
         self.ready_ns = 0
         self.changed = asyncio.Event()
@@ -408,6 +412,11 @@ class Conn(asyncio.Protocol):
                 i += 1
             if i > 2:
                 self.send_text("43" + p[2:i].decode() + '[{"ok":true}]')
+            if self.server.args.answer_sends:
+                m = CONV.search(p)
+                self.server.message_seq += 1
+                self.send_text('42["message:sent",{"messageId":"msg_sent%012d","conversationId":"%s","timestamp":"%s"}]'
+                               % (self.server.message_seq, m.group(1).decode() if m else "", time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())))
             self.server.notify()
 
 
@@ -417,6 +426,7 @@ async def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--ping-interval", type=int, default=25000)
     ap.add_argument("--ping-timeout", type=int, default=20000)
+    ap.add_argument("--answer-sends", action="store_true", help="answer every message:send with message:sent")
     args = ap.parse_args()
     server = Server(args)
     loop = asyncio.get_running_loop()
