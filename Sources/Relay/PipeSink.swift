@@ -88,6 +88,10 @@ public final class PipeSink: Sink {
 
     /// Deliveries held at once: the sink's `queue` setting.
     public var capacity: Int { options.queueLimit }
+    /// Payload bytes held at once: a full 1 MiB pipe and one batch waiting next to it. Past that
+    /// the events wait in the spool (on disk), not in memory, however slow the child.
+    public var capacityBytes: Int { Self.inFlightBytes }
+    static let inFlightBytes = 2 << 20
     /// A pipe keeps the order of its lines.
     public var pipelinesConversations: Bool { true }
 

@@ -107,6 +107,10 @@ public protocol Sink: AnyObject {
     var name: String { get }
     /// How many deliveries may be in flight at once.
     var capacity: Int { get }
+    /// How many payload bytes may be in flight at once (one delivery always may): what a sink
+    /// holds in memory for events it has not finished, whatever their size. Default: no bound
+    /// beyond `capacity`.
+    var capacityBytes: Int { get }
     /// Whether several deliveries of one conversation may be in flight together (a pipe keeps
     /// them in order itself; an HTTP endpoint does not).
     var pipelinesConversations: Bool { get }
@@ -115,6 +119,10 @@ public protocol Sink: AnyObject {
     func deliver(_ delivery: Delivery, _ done: @escaping (DeliveryOutcome) -> Void)
     /// Stops: finishes or keeps what is in flight within `graceMs`, then calls `done` once.
     func stop(graceMs: Int, _ done: @escaping () -> Void)
+}
+
+extension Sink {
+    public var capacityBytes: Int { .max }
 }
 
 /// Builds the sink for a `SinkSettings`; nil when the kind is not available in this build; an

@@ -8,6 +8,7 @@ import Transport
 final class HandSink: Sink {
     let name = "hand"
     let capacity: Int
+    var capacityBytes = Int.max
     let pipelinesConversations = false
     var started: [(id: String, done: (DeliveryOutcome) -> Void)] = []
     init(capacity: Int) { self.capacity = capacity }
@@ -61,6 +62,45 @@ final class HandSink: Sink {
         try spin(loop) { r.spool.isEmpty }
         #expect(r.spool.isEmpty && r.delivered == 5)
         #expect(r.liveLanes == 0)
+    }
+
+    /// What a sink holds in memory is bounded in bytes too: past `capacityBytes` in flight, events
+    /// wait in the spool; one delivery always goes, however large.
+    @Test func deliveriesInFlightAreBoundedInBytes() throws {
+        let loop = try EventLoop()
+        let sink = HandSink(capacity: 100)
+        sink.capacityBytes = 10
+        let r = runner(sink, loop)
+        func event(_ id: String, _ c: String, bytes: Int) -> Delivery {
+            var d = delivery(id, c)
+            d.payload = [UInt8](repeating: 0x61, count: bytes)
+            return d
+        }
+        for i in 0..<6 { r.enqueue(event("e\(i)", "c\(i)", bytes: 4)) }
+        try spin(loop) { sink.started.count == 3 }
+        try spin(loop, ms: 50) { false }
+        // 0, 4 and 8 bytes were in flight when each started; at 12 the rest wait.
+        #expect(sink.started.map(\.id) == ["e0", "e1", "e2"])
+        #expect(r.inFlightBytes == 12)
+        sink.started[0].done(.delivered)
+        try spin(loop) { sink.started.count == 4 }
+        try spin(loop, ms: 50) { false }
+        #expect(sink.started.count == 4 && r.inFlightBytes == 12)
+        for s in sink.started[1...] { s.done(.delivered) }
+        try spin(loop) { sink.started.count == 6 }
+        for s in sink.started[4...] { s.done(.delivered) }
+        try spin(loop) { r.spool.isEmpty }
+        #expect(r.inFlightBytes == 0)
+        // Larger than the bound alone: it goes (nothing else is in flight), and only it.
+        sink.started.removeAll()
+        r.enqueue(event("big", "c9", bytes: 64))
+        r.enqueue(event("next", "c8", bytes: 1))
+        try spin(loop) { sink.started.count == 1 }
+        try spin(loop, ms: 50) { false }
+        #expect(sink.started.map(\.id) == ["big"])
+        sink.started[0].done(.delivered)
+        try spin(loop) { sink.started.count == 2 }
+        #expect(sink.started.map(\.id) == ["big", "next"])
     }
 
     @Test func lanesOfFinishedConversationsAreReused() throws {

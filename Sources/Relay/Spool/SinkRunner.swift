@@ -38,6 +38,8 @@ final class SinkRunner {
     private var ready: [Int] = []
     private var readyHead = 0
     private(set) var inFlightCount = 0
+    /// Payload bytes of the deliveries in flight (bounded by `sink.capacityBytes`).
+    private(set) var inFlightBytes = 0
     private var pumpScheduled = false
     private var random = SystemRandomNumberGenerator()
     private(set) var disabled = false
@@ -248,7 +250,8 @@ final class SinkRunner {
         let now = nowMs()
         spool.syncIfDirty(nowMs: now)
         takeLoaded()
-        while inFlightCount < sink.capacity && readyHead < ready.count {
+        while inFlightCount < sink.capacity && (inFlightCount == 0 || inFlightBytes < sink.capacityBytes)
+                && readyHead < ready.count {
             let lane = ready[readyHead]
             readyHead += 1
             lanes[lane].queued = false
@@ -281,7 +284,12 @@ final class SinkRunner {
             }
             lanes[lane].started += 1
             inFlightCount += 1
-            sink.deliver(delivery) { [weak self] outcome in self?.finished(seq, lane: lane, enqueuedAtMs: enqueued, outcome) }
+            let bytes = delivery.payload.count
+            inFlightBytes += bytes
+            sink.deliver(delivery) { [weak self] outcome in
+                self?.inFlightBytes -= bytes
+                self?.finished(seq, lane: lane, enqueuedAtMs: enqueued, outcome)
+            }
             markReady(lane)   // a pipe takes the conversation's next event at once
         }
         if readyHead > 256 && readyHead * 2 > ready.count {

@@ -140,7 +140,7 @@ final class SinkSpool {
     var checkpointEvery = 16_384
     /// Bytes of payload held in memory (`Item.payload`), and the cap for a disk spool.
     private var hotBytes = 0
-    static let hotLimit = 8 << 20
+    static let hotLimit = 2 << 20
     /// No more rotations, deletions or checkpoints (a retired runner's spool: a new one owns the
     /// files now).
     private var closed = false
