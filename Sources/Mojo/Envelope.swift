@@ -5,7 +5,8 @@ import JSON
 /// `{"id":"evt_...","type":"message:new","timestamp":"...","tenant":"org_x","data":{...}}`.
 ///
 /// Events going out are written straight into a byte buffer, the server's `data` bytes spliced in
-/// unchanged (no decode/re-encode on the hot path).
+/// unchanged (no decode/re-encode on the hot path), by ``EnvelopeEncoding`` (shared with the
+/// rules' offline rendering).
 public enum Envelope {
     /// Appends one envelope (no trailing newline) to `out`. `data` must be valid JSON (it is: it
     /// comes from the validated Socket.IO packet).
@@ -27,29 +28,7 @@ public enum Envelope {
     @inline(__always)
     private static func encode(id: String, type: String, tenant: String, hops: Int, data: UnsafeRawBufferPointer,
                                into out: inout [UInt8], timestamp: (inout [UInt8]) -> Void) {
-        append(#"{"id":"#, to: &out)
-        JSONScanner.appendEscaped(id, into: &out)
-        append(#","type":"#, to: &out)
-        JSONScanner.appendEscaped(type, into: &out)
-        append(#","timestamp":"#, to: &out)
-        timestamp(&out)
-        append(#","tenant":"#, to: &out)
-        JSONScanner.appendEscaped(tenant, into: &out)
-        // `hops`: how many sink replies led to this event; absent means 0 (events people made).
-        // A consumer answering later sends it back (or `inReplyTo`) so the loop guard holds.
-        if hops > 0 {
-            append(#","hops":"#, to: &out)
-            out.append(contentsOf: String(hops).utf8)
-        }
-        append(#","data":"#, to: &out)
-        if data.isEmpty { append("null", to: &out) } else { out.append(contentsOf: data) }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// Appends a literal's bytes with one copy (appending a `String`'s `utf8` view goes through
-    /// the generic sequence path, byte by byte).
-    @inline(__always) private static func append(_ literal: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        EnvelopeEncoding.append(id: id, type: type, tenant: tenant, hops: hops, data: data, into: &out, timestamp: timestamp)
     }
 
     /// A command read from a sink: the envelope's `id` (when given, the idempotency key), its

@@ -116,6 +116,20 @@ public struct RoutableEvent: Sendable, Equatable {
         object["data"] = data
         return .object(object)
     }
+
+    /// The event as a sink without a template receives it: the envelope's text by
+    /// ``EnvelopeEncoding``, the encoder the relay uses.
+    public func envelopeText(hops: Int = 0) -> String {
+        var dataBytes: [UInt8] = []
+        data.serialize(into: &dataBytes)
+        var out: [UInt8] = []
+        out.reserveCapacity(dataBytes.count + 160)
+        dataBytes.withUnsafeBytes { buf in
+            EnvelopeEncoding.append(id: eventId, type: type, tenant: tenant, hops: hops, data: buf, into: &out,
+                                    hasTimestamp: createdAt != nil) { JSONScanner.appendEscaped(createdAt ?? "", into: &$0) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 /// Why a JSON document is not an event in the shared vocabulary.

@@ -62,7 +62,7 @@ extension Route {
         let escaping = sink.templateEscaping
         if let template { return template.render(event, escaping: escaping) }
         switch escaping {
-        case .json: return event.envelope().serialized()
+        case .json: return event.envelopeText()
         case .line, .header: return Template.defaultLine.render(event, escaping: escaping)
         case .body: return Template.defaultBody.render(event, escaping: .body)
         }
