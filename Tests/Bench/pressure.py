@@ -289,8 +289,16 @@ def soak(ctx, kind):
             settle(checkpoint)
             res["rss_checkpoint_kib"] = rss_kib(p.pid)
             res["seconds_checkpoint"] = round(time.monotonic() - t0, 1)
-            blast_all(fh, total - checkpoint, convs=convs)
-            settle(total)
+            # RSS after every further `checkpoint` events, settled: growth that levels off (bounded
+            # structures filling up) shows apart from growth per event.
+            steps, done = [res["rss_checkpoint_kib"]], checkpoint
+            while done < total:
+                n = min(checkpoint, total - done)
+                blast_all(fh, n, convs=convs)
+                done += n
+                settle(done)
+                steps.append(rss_kib(p.pid))
+            res["rss_steps_kib"] = steps
             res["rss_end_kib"] = rss_kib(p.pid)
             res["growth_kib"] = res["rss_end_kib"] - res["rss_checkpoint_kib"]
         except TimeoutError:
