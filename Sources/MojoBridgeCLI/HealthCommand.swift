@@ -63,8 +63,10 @@ enum HealthCommand {
         return (host, port, path.isEmpty ? "/" : String(path))
     }
 
-    /// The status code of `GET path`, or why there is none.
-    static func get(_ target: (host: String, port: String, path: String), timeoutMs: Int) -> Result<Int, HealthError> {
+    /// A connected socket to `target` with `GET path` sent (`Connection: close`), send and receive
+    /// bounded by `timeoutMs`; the caller closes it. `connectHint` follows a refused connection.
+    static func openRequest(_ target: (host: String, port: String, path: String), timeoutMs: Int, accept: String?,
+                            connectHint: String) -> Result<Int32, HealthError> {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -73,17 +75,29 @@ enum HealthCommand {
         defer { freeaddrinfo(list) }
         let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(HealthError("socket: errno \(errno)")) }
-        defer { close(fd) }
         var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            return .failure(HealthError("connect: \(String(cString: strerror(errno)))"))
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            return .failure(HealthError("connect: \(reason)\(connectHint)"))
         }
-        let request = Array("GET \(target.path) HTTP/1.1\r\nHost: \(target.host)\r\nConnection: close\r\n\r\n".utf8)
+        let acceptLine = accept.map { "Accept: \($0)\r\n" } ?? ""
+        let request = Array("GET \(target.path) HTTP/1.1\r\nHost: \(target.host)\r\n\(acceptLine)Connection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
-            return .failure(HealthError("send: \(String(cString: strerror(errno)))"))
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            return .failure(HealthError("send: \(reason)"))
         }
+        return .success(fd)
+    }
+
+    /// The status code of `GET path`, or why there is none.
+    static func get(_ target: (host: String, port: String, path: String), timeoutMs: Int) -> Result<Int, HealthError> {
+        let opened = openRequest(target, timeoutMs: timeoutMs, accept: nil, connectHint: "")
+        guard case .success(let fd) = opened else { return opened.map { _ in 0 } }
+        defer { close(fd) }
         // The status line is all that matters: `HTTP/1.1 200 OK`.
         var head: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)

@@ -180,25 +180,10 @@ extension HealthCommand {
     /// The status code and body of `GET path` (`Connection: close`; the body ends at
     /// Content-Length or the close; at most 8 MiB), or why there is none.
     static func getBody(_ target: (host: String, port: String, path: String), timeoutMs: Int) -> Result<(Int, [UInt8]), HealthError> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(target.host, target.port, &hints, &list)
-        guard rc == 0, let first = list else { return .failure(HealthError("cannot resolve \(target.host): \(String(cString: gai_strerror(rc)))")) }
-        defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return .failure(HealthError("socket: errno \(errno)")) }
+        let opened = openRequest(target, timeoutMs: timeoutMs, accept: "application/json",
+                                 connectHint: " (is the daemon running with admin { listen = ... }?)")
+        guard case .success(let fd) = opened else { return opened.map { _ in (0, []) } }
         defer { close(fd) }
-        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            return .failure(HealthError("connect: \(String(cString: strerror(errno))) (is the daemon running with admin { listen = ... }?)"))
-        }
-        let request = Array("GET \(target.path) HTTP/1.1\r\nHost: \(target.host)\r\nAccept: application/json\r\nConnection: close\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
-            return .failure(HealthError("send: \(String(cString: strerror(errno)))"))
-        }
         let limit = 8 << 20
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
