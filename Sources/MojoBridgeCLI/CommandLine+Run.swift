@@ -142,12 +142,16 @@ extension CommandLine {
 
 /// Writes one line to standard error, unbuffered.
 func printErr(_ line: String) {
-    var s = line
-    s.append("\n")
+    writeAll(2, line + "\n")
+}
+
+/// Writes `text` whole to `fd`, unbuffered (retrying short writes and EINTR; gives up on an error).
+func writeAll(_ fd: Int32, _ text: String) {
+    var s = text
     s.withUTF8 { buf in
         var off = 0
         while off < buf.count {
-            let n = write(2, buf.baseAddress! + off, buf.count - off)
+            let n = write(fd, buf.baseAddress! + off, buf.count - off)
             if n < 0 { if errno == EINTR { continue }; return }
             off += n
         }

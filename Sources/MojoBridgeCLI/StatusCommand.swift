@@ -163,17 +163,7 @@ enum StatusCommand {
         return Int(size.ws_col)
     }
 
-    static func writeOut(_ text: String) {
-        var s = text
-        s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(1, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return }
-                off += n
-            }
-        }
-    }
+    static func writeOut(_ text: String) { writeAll(1, text) }
 }
 
 extension HealthCommand {
